@@ -1,0 +1,284 @@
+"""Typed settings for every stage, presets, YAML load/save and ``key=value`` overrides.
+
+Settings are resolved in this order: the preset (``fast``, ``medium``, ``slow``; DeepEthogram's
+names ``deg_f``, ``deg_m``, ``deg_s`` are aliases), then a project's ``project_config.yaml``
+overrides, then ``key=value`` arguments in OmegaConf dotlist syntax::
+
+    settings = load_settings("fast", overrides=["train.epochs=3", "features.arch=resnet18"])
+
+Every model forbids unknown fields, so a typo is an error naming the key and suggesting the
+closest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ethogram.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FlowSettings(_Strict):
+    """Optical flow: classical DIS or a learned MotionNet."""
+
+    method: Literal["dis", "motionnet"] = "dis"
+    size: int = Field(64, ge=16, description="Flow is computed on frames resized to size x size.")
+    dis_preset: Literal["ultrafast", "fast", "medium"] = "ultrafast"
+    arch: Literal["TinyMotionNet", "MotionNet", "TinyMotionNet3D"] = "TinyMotionNet"
+    stack_frames: int = Field(11, ge=2, description="Frames per MotionNet input stack.")
+    model_dir: str | None = Field(None, description="Trained MotionNet model directory.")
+    epochs: int = Field(5, ge=1)
+    batch_size: int = Field(8, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    steps_per_epoch: int = Field(100, ge=1)
+    smooth_weight: float = Field(0.05, ge=0)
+    ssim_weight: float = Field(0.85, ge=0, le=1)
+
+
+class FeatureSettings(_Strict):
+    """Hidden two-stream feature extractor: a spatial and a motion CNN, fused."""
+
+    arch: str = Field("resnet18", description="Spatial stream network (see nn.list_models()).")
+    flow_arch: str = Field("resnet18", description="Motion stream network.")
+    input_size: int = Field(64, ge=16, description="Frames are resized to input_size square.")
+    n_rgb: int = Field(1, ge=1, description="RGB frames stacked into the spatial stream.")
+    n_flows: int = Field(10, ge=1, description="Flow fields stacked into the motion stream.")
+    fusion: Literal["average", "concatenate", "weighted"] = "average"
+    flow_weight: float = Field(0.5, ge=0, le=1, description="Weight of the flow stream (average).")
+    pretrained: bool = Field(True, description="Use ImageNet weights where an arch has them.")
+    dropout: float = Field(0.25, ge=0, lt=1)
+    width: float = Field(1.0, gt=0, description="Channel width multiplier of ResNets.")
+
+
+class TrainSettings(_Strict):
+    """Training of the feature extractor (also the defaults other stages fall back to)."""
+
+    epochs: int = Field(6, ge=1)
+    stream_epochs: int = Field(2, ge=0, description="Epochs per single stream before fusion.")
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    steps_per_epoch: int = Field(150, ge=1, description="Batches per epoch (clips are sampled).")
+    patience: int = Field(3, ge=1, description="Early stopping: epochs without improvement.")
+    loss: Literal["bce", "focal"] = "bce"
+    focal_gamma: float = Field(2.0, ge=0)
+    label_smoothing: float = Field(0.05, ge=0, lt=0.5)
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    augment: bool = True
+    num_workers: int = Field(0, ge=0)
+
+
+class SequenceSettings(_Strict):
+    """Temporal Gaussian Mixture sequence model over per-frame features."""
+
+    arch: Literal["tgm", "tgmj"] = "tgmj"
+    window: int = Field(180, ge=8, description="Frames per training window.")
+    n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")
+    filter_length: int = Field(15, ge=3, description="Temporal length of each TGM filter.")
+    num_layers: int = Field(3, ge=1)
+    hidden: int = Field(64, ge=4, description="Channels after the input projection.")
+    dropout: float = Field(0.3, ge=0, lt=1)
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    weight_decay: float = Field(1e-3, ge=0)
+    patience: int = Field(8, ge=1)
+
+
+class PostprocessSettings(_Strict):
+    """Turning probabilities into an ethogram."""
+
+    min_bout: Literal["auto"] | int | dict[str, int] = Field(
+        "auto", description="Minimum bout length in frames: 'auto' (from labels), int, or per behavior."
+    )
+    exclusive: bool = Field(False, description="At most one behavior per frame (argmax).")
+
+
+class Settings(_Strict):
+    """All settings of a project run."""
+
+    preset: str = "fast"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 0
+    flow: FlowSettings = FlowSettings()
+    features: FeatureSettings = FeatureSettings()
+    train: TrainSettings = TrainSettings()
+    sequence: SequenceSettings = SequenceSettings()
+    postprocess: PostprocessSettings = PostprocessSettings()
+
+
+PRESET_ALIASES = {"deg_f": "fast", "deg_m": "medium", "deg_s": "slow"}
+
+# Each preset is a set of overrides on the defaults (which are the `fast` preset).
+PRESETS: dict[str, dict[str, Any]] = {
+    "fast": {},
+    "medium": {
+        "flow": {"size": 112, "dis_preset": "fast"},
+        "features": {"arch": "resnet18", "flow_arch": "resnet18", "input_size": 112, "n_rgb": 1},
+        "train": {"epochs": 15, "steps_per_epoch": 300},
+        "sequence": {"epochs": 50},
+    },
+    "slow": {
+        "flow": {"size": 160, "dis_preset": "medium"},
+        "features": {
+            "arch": "resnet3d18",
+            "flow_arch": "resnet18",
+            "input_size": 160,
+            "n_rgb": 11,
+            "pretrained": False,
+        },
+        "train": {"epochs": 25, "steps_per_epoch": 400, "batch_size": 16},
+        "sequence": {"epochs": 80, "hidden": 128},
+    },
+}
+
+
+def preset_names() -> list[str]:
+    """Return the names of the presets, aliases included."""
+    return list(PRESETS) + list(PRESET_ALIASES)
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _valid_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_valid_keys(annotation, f"{prefix}{name}."))
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
+    valid = _valid_keys()
+    messages = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            messages.append(f"unknown setting '{key}'{hint}")
+        else:
+            messages.append(f"setting '{key}': {err['msg']} (got {err.get('input')!r})")
+    return ConfigError(f"{source}: " + "; ".join(messages))
+
+
+def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
+    """Parse ``key=value`` arguments (OmegaConf dotlist syntax) into a nested dict.
+
+    Parameters
+    ----------
+    overrides
+        Strings such as ``"train.epochs=3"``.
+
+    Returns
+    -------
+    dict
+        Nested dictionary, e.g. ``{"train": {"epochs": 3}}``.
+    """
+    if not overrides:
+        return {}
+    from omegaconf import OmegaConf
+
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' is not of the form key=value (e.g. train.epochs=3)")
+    try:
+        conf = OmegaConf.from_dotlist(list(overrides))
+    except Exception as exc:  # omegaconf raises many grammar error types
+        raise ConfigError(f"cannot parse overrides {overrides}: {exc}") from exc
+    return OmegaConf.to_container(conf, resolve=True)  # type: ignore[return-value]
+
+
+def resolve_preset(name: str) -> str:
+    """Return the canonical preset name for ``name`` (aliases resolved)."""
+    canonical = PRESET_ALIASES.get(name, name)
+    if canonical not in PRESETS:
+        close = difflib.get_close_matches(name, preset_names(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"unknown preset '{name}', expected one of {preset_names()}{hint}")
+    return canonical
+
+
+def load_settings(
+    preset: str = "fast",
+    project_overrides: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
+) -> Settings:
+    """Build settings from a preset, project overrides and ``key=value`` arguments.
+
+    Parameters
+    ----------
+    preset
+        ``fast``, ``medium``, ``slow`` or an alias (``deg_f``, ``deg_m``, ``deg_s``).
+    project_overrides
+        Nested dict of settings from a project's config (applied after the preset).
+    overrides
+        ``key=value`` strings applied last.
+
+    Returns
+    -------
+    Settings
+        Validated settings.
+    """
+    project_overrides = dict(project_overrides or {})
+    # a project may name its preset; an explicit preset argument still wins if not default
+    name = resolve_preset(project_overrides.pop("preset", None) or preset)
+    cli = parse_overrides(overrides)
+    if "preset" in cli:
+        name = resolve_preset(str(cli.pop("preset")))
+    data = _deep_merge(PRESETS[name], project_overrides)
+    data = _deep_merge(data, cli)
+    data["preset"] = name
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, "settings") from None
+
+
+def settings_from_dict(data: dict[str, Any], source: str = "settings") -> Settings:
+    """Validate a full settings dict (as written by :func:`save_settings`)."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, source) from None
+
+
+def save_settings(settings: Settings, path: str | Path) -> None:
+    """Write settings to a YAML file (atomically)."""
+    from ethogram.io.atomic import atomic_write_text
+
+    text = yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False)
+    atomic_write_text(Path(path), text)
+
+
+def read_settings(path: str | Path) -> Settings:
+    """Read settings from a YAML file written by :func:`save_settings`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: settings file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
+    return settings_from_dict(data, str(path))
