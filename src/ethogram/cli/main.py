@@ -1,0 +1,94 @@
+"""The ``ethogram`` command: a registry of command modules, each with one group of commands.
+
+Each module in :data:`COMMAND_MODULES` exposes ``register(app)``, which adds its commands to the
+typer app. Modules import heavy dependencies (torch, cv2, h5py) inside command functions, so
+``ethogram --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from ethogram import __version__
+from ethogram.errors import EthogramError
+
+COMMAND_MODULES = [
+    "ethogram.cli.project_cmds",
+    "ethogram.cli.sample_cmd",
+    "ethogram.cli.flow_cmd",
+    "ethogram.cli.train_cmd",
+    "ethogram.cli.predict_cmds",
+    "ethogram.cli.evaluate_cmd",
+]
+
+app = typer.Typer(
+    name="ethogram",
+    help="Classify every frame of a video into the behaviors you define.\n\n"
+    "Start with `ethogram sample demo/` for example data, then `ethogram new`, `ethogram add`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_STATE = {"debug": False}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"ethogram {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Classify every frame of a video into the behaviors you define."""
+    _STATE["debug"] = debug
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # command group not built yet
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def run() -> None:
+    """Entry point of the console script: run the app, turning EthogramError into exit code 2."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app(standalone_mode=False)
+    except EthogramError as exc:
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
