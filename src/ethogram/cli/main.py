@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ethogram.cli.flow_cmd",
     "ethogram.cli.train_cmd",
     "ethogram.cli.predict_cmds",
+    "ethogram.cli.summarize_cmd",
     "ethogram.cli.evaluate_cmd",
 ]
 
