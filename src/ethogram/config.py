@@ -97,7 +97,8 @@ class PostprocessSettings(_Strict):
     """Turning probabilities into an ethogram."""
 
     min_bout: Literal["auto"] | int | dict[str, int] = Field(
-        "auto", description="Minimum bout length in frames: 'auto' (from labels), int, or per behavior."
+        "auto",
+        description="Minimum bout length in frames: 'auto' (from labels), int, or per behavior.",
     )
     exclusive: bool = Field(False, description="At most one behavior per frame (argmax).")
 
@@ -200,7 +201,9 @@ def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
 
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"override '{item}' is not of the form key=value (e.g. train.epochs=3)")
+            raise ConfigError(
+                f"override '{item}' is not of the form key=value (e.g. train.epochs=3)"
+            )
     try:
         conf = OmegaConf.from_dotlist(list(overrides))
     except Exception as exc:  # omegaconf raises many grammar error types
