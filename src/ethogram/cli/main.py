@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ethogram.cli.sample_cmd",
     "ethogram.cli.flow_cmd",
     "ethogram.cli.train_cmd",
+    "ethogram.cli.extract_cmd",
     "ethogram.cli.predict_cmds",
     "ethogram.cli.summarize_cmd",
     "ethogram.cli.evaluate_cmd",
