@@ -100,6 +100,9 @@ class PostprocessSettings(_Strict):
         "auto",
         description="Minimum bout length in frames: 'auto' (from labels), int, or per behavior.",
     )
+    min_bout_percentile: float = Field(
+        5.0, ge=0, le=100, description="'auto' min_bout: this percentile of labeled bout lengths."
+    )
     exclusive: bool = Field(False, description="At most one behavior per frame (argmax).")
 
 
