@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from ethogram.config import (
+    Settings,
+    load_settings,
+    parse_overrides,
+    read_settings,
+    resolve_preset,
+    save_settings,
+)
+from ethogram.errors import ConfigError
+
+
+def test_presets_differ_and_aliases_resolve():
+    fast, medium, slow = (load_settings(p) for p in ("fast", "medium", "slow"))
+    assert fast.features.input_size < medium.features.input_size < slow.features.input_size
+    assert load_settings("deg_f") == fast
+    assert load_settings("deg_m") == medium
+    assert load_settings("deg_s").preset == "slow"
+
+
+def test_overrides_apply_in_order_project_then_cli():
+    settings = load_settings(
+        "fast",
+        project_overrides={"train": {"epochs": 9, "lr": 0.01}},
+        overrides=["train.epochs=3", "features.arch=resnet34"],
+    )
+    assert settings.train.epochs == 3  # key=value wins over the project
+    assert settings.train.lr == 0.01  # the project wins over the preset
+    assert settings.features.arch == "resnet34"
+
+
+def test_unknown_key_is_named_with_closest_suggestion():
+    with pytest.raises(ConfigError, match=r"unknown setting 'train.epoch'.*'train.epochs'"):
+        load_settings("fast", overrides=["train.epoch=3"])
+
+
+def test_unknown_section_is_named():
+    with pytest.raises(ConfigError, match="unknown setting 'trian'"):
+        load_settings("fast", overrides=["trian.epochs=3"])
+
+
+def test_wrong_type_names_key_and_value():
+    with pytest.raises(ConfigError, match=r"train.epochs.*'abc'"):
+        load_settings("fast", overrides=["train.epochs=abc"])
+
+
+def test_out_of_range_value_is_rejected():
+    with pytest.raises(ConfigError, match="features.flow_weight"):
+        load_settings("fast", overrides=["features.flow_weight=2"])
+
+
+def test_override_without_equals_is_explained():
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_overrides(["train.epochs"])
+
+
+def test_unknown_preset_suggests_closest():
+    with pytest.raises(ConfigError, match="did you mean 'fast'"):
+        resolve_preset("fats")
+
+
+def test_settings_round_trip_through_yaml(tmp_path: Path):
+    settings = load_settings("medium", overrides=["sequence.window=90", "postprocess.min_bout=4"])
+    path = tmp_path / "config.yaml"
+    save_settings(settings, path)
+    assert read_settings(path) == settings
+
+
+def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
+    path = tmp_path / "config.yaml"
+    path.write_text("train:\n  epohcs: 3\n")
+    with pytest.raises(ConfigError, match=r"config.yaml.*'train.epohcs'.*'train.epochs'"):
+        read_settings(path)
+
+
+def test_defaults_are_the_fast_preset():
+    assert Settings() == load_settings("fast").model_copy(update={"preset": "fast"})
