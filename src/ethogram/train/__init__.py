@@ -1,0 +1,10 @@
+"""Training of the classifier stages.
+
+- :mod:`ethogram.train.common`: device, seeding, checkpoints and resume, early stopping,
+  ``metrics.json`` and training curves, and the generic epoch loop
+  :func:`~ethogram.train.common.fit`.
+- :mod:`ethogram.train.features`: the hidden two-stream feature extractor
+  (:func:`~ethogram.train.features.train_features`).
+
+Nothing heavy is imported here; import the submodules.
+"""
