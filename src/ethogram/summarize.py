@@ -19,13 +19,14 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ethogram.bouts import find_bouts
-from ethogram.errors import ConfigError
+from ethogram.errors import ConfigError, LabelError
 from ethogram.io.atomic import atomic_path
 from ethogram.io.labels import read_labels, validate_values
 
@@ -374,3 +375,81 @@ def plot_ethogram(
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt)
     return path
+
+
+@dataclass
+class SummaryInput:
+    """One video to summarize: its name, its label or prediction CSV, its frame rate."""
+
+    name: str
+    csv_path: Path
+    fps: float
+
+
+@dataclass
+class SummaryOutputs:
+    """What :func:`write_summaries` wrote."""
+
+    summary: pd.DataFrame
+    summary_path: Path
+    bouts_paths: list[Path] = field(default_factory=list)
+    figure_paths: list[Path] = field(default_factory=list)
+
+
+def write_summaries(
+    inputs: Sequence[SummaryInput],
+    out: str | Path,
+    include_background: bool = False,
+    figures: bool = True,
+    kind: str = "predictions",
+) -> SummaryOutputs:
+    """Summarize many videos and write the files, atomically.
+
+    Writes ``out`` (one row per video and behavior, :data:`SUMMARY_COLUMNS`), and beside it
+    ``bouts/<name>_bouts.csv`` (:data:`BOUT_COLUMNS`) and ``figures/<name>_ethogram.png`` per video.
+
+    Parameters
+    ----------
+    inputs
+        The videos (names must be unique).
+    out
+        Path of the summary CSV.
+    include_background
+        Also summarize ``background``.
+    figures
+        Draw the ethogram figures.
+    kind
+        What the CSVs hold (``predictions`` or ``labels``), shown in figure titles.
+
+    Returns
+    -------
+    SummaryOutputs
+        The summary table and the paths written.
+    """
+    out = Path(out)
+    names = [item.name for item in inputs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        files = [str(item.csv_path) for item in inputs if item.name in dupes]
+        raise LabelError(f"several files are for the same video {dupes}: {files}")
+    result = SummaryOutputs(summary=pd.DataFrame(columns=SUMMARY_COLUMNS), summary_path=out)
+    tables = []
+    for item in inputs:
+        labels = read_labels(item.csv_path)
+        values, behaviors = labels.values, labels.behaviors
+        tables.append(summary_table(values, behaviors, item.fps, item.name, include_background))
+        bouts = bouts_table(values, behaviors, item.fps, include_background)
+        bouts_path = out.parent / "bouts" / f"{item.name}_bouts.csv"
+        with atomic_path(bouts_path) as tmp:
+            bouts.to_csv(tmp, index=False)
+        result.bouts_paths.append(bouts_path)
+        if figures:
+            figure_path = out.parent / "figures" / f"{item.name}_ethogram.png"
+            title = f"{item.name}  ({kind}, {item.fps:g} fps)"
+            plot_ethogram(values, behaviors, item.fps, figure_path, title, include_background)
+            result.figure_paths.append(figure_path)
+    if tables:
+        result.summary = pd.concat(tables, ignore_index=True)
+    with atomic_path(out) as tmp:
+        result.summary.to_csv(tmp, index=False)
+    return result
