@@ -1,0 +1,157 @@
+"""Hidden two-stream fusion: a spatial CNN on RGB and a motion CNN on stacked flow, fused.
+
+Each stream is a feature extractor (``num_classes=0``, with ``num_features``) and gets its own
+linear head, so each can be trained alone first and then both together (DeepEthogram's
+curriculum); :meth:`HiddenTwoStream.set_trainable` freezes a stream.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ethogram.errors import ConfigError
+
+__all__ = ["FUSIONS", "HiddenTwoStream", "TwoStreamOutput"]
+
+FUSIONS = ("average", "concatenate", "weighted")
+
+
+class TwoStreamOutput(NamedTuple):
+    """Outputs of :class:`HiddenTwoStream`; a stream's fields are None when it was not run."""
+
+    logits: torch.Tensor
+    spatial_logits: torch.Tensor | None
+    flow_logits: torch.Tensor | None
+    spatial_features: torch.Tensor | None
+    flow_features: torch.Tensor | None
+
+
+class HiddenTwoStream(nn.Module):
+    """Two feature extractors with per-stream heads and a fusion of their outputs.
+
+    Parameters
+    ----------
+    spatial
+        Network on RGB frames with ``num_features`` and ``forward_features``.
+    motion
+        Network on stacked optical flow, same interface.
+    num_classes
+        Behaviors (background included).
+    fusion
+        ``"average"``: ``(1 - flow_weight) * spatial_logits + flow_weight * flow_logits``;
+        ``"weighted"``: per-class weights of the two streams, learned (softmax over the
+        streams, initialized at ``1 - flow_weight, flow_weight``); ``"concatenate"``: a linear
+        layer on the concatenated features.
+    flow_weight
+        Weight of the flow stream for ``"average"`` (and the start of ``"weighted"``).
+    dropout
+        Dropout on features before every head.
+    """
+
+    def __init__(
+        self,
+        spatial: nn.Module,
+        motion: nn.Module,
+        num_classes: int,
+        fusion: str = "average",
+        flow_weight: float = 0.5,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if fusion not in FUSIONS:
+            raise ConfigError(f"fusion must be one of {', '.join(FUSIONS)}, got '{fusion}'")
+        if not 0.0 <= flow_weight <= 1.0:
+            raise ConfigError(f"flow_weight must be in [0, 1], got {flow_weight}")
+        if num_classes < 1:
+            raise ConfigError(f"num_classes must be >= 1, got {num_classes}")
+        for name, net in (("spatial", spatial), ("motion", motion)):
+            if not hasattr(net, "num_features") or not hasattr(net, "forward_features"):
+                raise ConfigError(
+                    f"{name} stream {type(net).__name__} lacks num_features/forward_features"
+                )
+        self.spatial = spatial
+        self.motion = motion
+        self.num_classes = num_classes
+        self.fusion = fusion
+        self.flow_weight = flow_weight
+        self.drop = nn.Dropout(dropout)
+        self.spatial_head = nn.Linear(spatial.num_features, num_classes)
+        self.flow_head = nn.Linear(motion.num_features, num_classes)
+        if fusion == "weighted":
+            w = min(max(flow_weight, 1e-3), 1 - 1e-3)
+            init = torch.tensor([math.log(1 - w), math.log(w)]).repeat(num_classes, 1).T
+            self.fusion_weights = nn.Parameter(init.contiguous())  # (2, num_classes)
+        elif fusion == "concatenate":
+            self.fusion_head = nn.Linear(spatial.num_features + motion.num_features, num_classes)
+        self._trainable = {"spatial": True, "motion": True}
+
+    @property
+    def num_features(self) -> int:
+        """Size of the concatenated spatial and flow features."""
+        return self.spatial.num_features + self.motion.num_features
+
+    def set_trainable(self, *, spatial: bool = True, motion: bool = True) -> None:
+        """Freeze or unfreeze each stream (network and its head).
+
+        A frozen stream gets ``requires_grad=False`` and stays in eval mode (its batch-norm
+        statistics no longer change), even after ``model.train()``. Fusion parameters stay
+        trainable.
+        """
+        self._trainable = {"spatial": spatial, "motion": motion}
+        for flag, modules in (
+            (spatial, (self.spatial, self.spatial_head)),
+            (motion, (self.motion, self.flow_head)),
+        ):
+            for module in modules:
+                for p in module.parameters():
+                    p.requires_grad_(flag)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> HiddenTwoStream:
+        """Set training mode; frozen streams stay in eval mode."""
+        super().train(mode)
+        if not self._trainable["spatial"]:
+            self.spatial.eval()
+        if not self._trainable["motion"]:
+            self.motion.eval()
+        return self
+
+    def forward(self, rgb: torch.Tensor | None, flow: torch.Tensor | None) -> TwoStreamOutput:
+        """Run both streams and fuse.
+
+        Parameters
+        ----------
+        rgb
+            Input of the spatial stream, e.g. ``(B, 3 * n_rgb, H, W)``; None to run only the
+            motion stream (then ``logits`` are the flow logits).
+        flow
+            Input of the motion stream, e.g. ``(B, 2 * n_flows, H, W)``; None to run only the
+            spatial stream.
+
+        Returns
+        -------
+        TwoStreamOutput
+            Fused logits ``(B, K)``, per-stream logits and features.
+        """
+        if rgb is None and flow is None:
+            raise ValueError("HiddenTwoStream needs rgb, flow or both")
+        s_feat = self.spatial.forward_features(rgb) if rgb is not None else None
+        f_feat = self.motion.forward_features(flow) if flow is not None else None
+        s_logits = self.spatial_head(self.drop(s_feat)) if s_feat is not None else None
+        f_logits = self.flow_head(self.drop(f_feat)) if f_feat is not None else None
+        if s_logits is None:
+            logits = f_logits
+        elif f_logits is None:
+            logits = s_logits
+        elif self.fusion == "average":
+            logits = (1.0 - self.flow_weight) * s_logits + self.flow_weight * f_logits
+        elif self.fusion == "weighted":
+            w = torch.softmax(self.fusion_weights, dim=0)
+            logits = w[0] * s_logits + w[1] * f_logits
+        else:
+            logits = self.fusion_head(self.drop(torch.cat([s_feat, f_feat], dim=1)))
+        return TwoStreamOutput(logits, s_logits, f_logits, s_feat, f_feat)
