@@ -243,7 +243,8 @@ def _frame_rates(
     video_paths: Sequence[str | Path] | None,
 ) -> list[float]:
     if fps is not None:
-        if isinstance(fps, Sequence) and not isinstance(fps, str):
+        if np.ndim(fps) > 0:
+            fps = list(np.ravel(fps))
             if len(fps) != len(paths):
                 raise ConfigError(f"got {len(paths)} CSV file(s) but {len(fps)} frame rates")
             return [check_fps(f) for f in fps]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ethogram.errors import ConfigError, ProjectError
+from ethogram.errors import ConfigError, ProjectError, VideoError
 
 CONFIG_NAME = "project_config.yaml"
 
@@ -27,7 +27,11 @@ def _project_inputs(target: Path, fps: float | None, labels: bool):
         if fps is not None:
             rate = fps
         else:
-            rate = check_fps(record.info().fps, f"{record.video_path}: frame rate")
+            try:
+                info = record.info()
+            except VideoError as exc:
+                raise VideoError(f"{exc}; give the frame rate with --fps instead") from None
+            rate = check_fps(info.fps, f"{record.video_path}: frame rate")
         inputs.append(SummaryInput(record.stem, csv_path, rate))
     if not inputs:
         what = "_labels.csv" if labels else "_predictions.csv"
