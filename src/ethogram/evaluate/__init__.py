@@ -1,0 +1,329 @@
+"""Evaluation of predictions against labels: metrics, figures and a report.
+
+Three lines from Python::
+
+    from ethogram.evaluate import load_folder_pairs, write_evaluation
+    pairs, names, warnings = load_folder_pairs("labels/", "predictions/")
+    result = write_evaluation(pairs, names, "evaluation/")   # metrics.json, figures/, report.html
+
+:func:`load_project_pairs` does the same for a project folder and a trained model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ethogram.errors import EthogramError, LabelError, ModelError, ProjectError
+from ethogram.evaluate.metrics import (
+    BACKGROUND,
+    SequencePair,
+    choose_thresholds,
+    evaluate_sequences,
+)
+
+__all__ = [
+    "ProjectPairs",
+    "SequencePair",
+    "choose_thresholds",
+    "evaluate_sequences",
+    "load_folder_pairs",
+    "load_project_pairs",
+    "write_evaluation",
+]
+
+SPLITS = ("test", "val", "train", "all")
+
+
+def write_evaluation(*args, **kwargs) -> dict:
+    """Evaluate and write metrics.json, figures and report.html (see :mod:`.report`)."""
+    from ethogram.evaluate.report import write_evaluation as _write
+
+    return _write(*args, **kwargs)
+
+
+# ---- plain CSV folders --------------------------------------------------------------------------
+def _csv_files(folder: Path) -> list[Path]:
+    """CSV files in ``folder`` and in its subfolders one level down (a project's DATA/ layout)."""
+    files = list(folder.glob("*.csv")) + list(folder.glob("*/*.csv"))
+    return sorted(p for p in files if not any(part.startswith(".") for part in p.parts[-2:]))
+
+
+def _stems(folder: Path, own: str, other: str, role: str) -> dict[str, Path]:
+    """Map video name -> file: ``<stem>_<own>.csv`` or ``<stem>.csv``; ``*_<other>.csv`` skipped."""
+    found: dict[str, Path] = {}
+    for path in _csv_files(folder):
+        stem = path.stem
+        if stem.endswith(f"_{other}"):
+            continue
+        if stem.endswith(f"_{own}"):
+            stem = stem[: -len(own) - 1]
+        if stem in found:
+            raise LabelError(
+                f"{folder}: two {role} files for video {stem!r}: {found[stem]} and {path}; "
+                "expected one per video"
+            )
+        found[stem] = path
+    return found
+
+
+def _order_behaviors(behaviors: list[str], path: Path) -> list[str]:
+    if BACKGROUND not in behaviors:
+        raise LabelError(f"{path}: no '{BACKGROUND}' column; found columns {behaviors}")
+    return [BACKGROUND] + [b for b in behaviors if b != BACKGROUND]
+
+
+def _read_pair(name: str, label_path: Path, pred_path: Path, behaviors: list[str] | None):
+    from ethogram.io.labels import read_labels
+
+    labels = read_labels(label_path, behaviors=behaviors)
+    if behaviors is None:
+        behaviors = _order_behaviors(labels.behaviors, label_path)
+        labels = read_labels(label_path, behaviors=behaviors)
+    preds = read_labels(pred_path, behaviors=behaviors)
+    if preds.n_frames != labels.n_frames:
+        raise LabelError(
+            f"{pred_path}: {preds.n_frames} frames, but its labels {label_path} have "
+            f"{labels.n_frames}; expected one row per frame in both"
+        )
+    return SequencePair(name, labels.values, preds.values), behaviors
+
+
+def load_folder_pairs(
+    labels_dir: str | Path, predictions_dir: str | Path, fps: float | None = None
+) -> tuple[list[SequencePair], list[str], list[str]]:
+    """Pair label and prediction CSVs of two folders by video name.
+
+    Labels are ``<stem>.csv`` or ``<stem>_labels.csv``, predictions ``<stem>.csv`` or
+    ``<stem>_predictions.csv``, in the folder or one subfolder down (so a project's ``DATA/``
+    works for both). Behavior columns must have the same names in every file (order may differ).
+
+    Returns
+    -------
+    tuple
+        (pairs, behavior names with background first, warnings about unmatched files).
+
+    Raises
+    ------
+    LabelError
+        If no pair matches, or a file's columns or length do not fit.
+    """
+    labels_dir, predictions_dir = Path(labels_dir), Path(predictions_dir)
+    for folder, role in ((labels_dir, "--labels"), (predictions_dir, "--predictions")):
+        if not folder.is_dir():
+            raise LabelError(f"{folder}: {role} folder not found")
+    label_files = _stems(labels_dir, "labels", "predictions", "label")
+    pred_files = _stems(predictions_dir, "predictions", "labels", "prediction")
+    warnings = []
+    for stem in sorted(set(label_files) - set(pred_files)):
+        warnings.append(f"no predictions for labels {label_files[stem]}")
+    for stem in sorted(set(pred_files) - set(label_files)):
+        warnings.append(f"no labels for predictions {pred_files[stem]}")
+    common = sorted(set(label_files) & set(pred_files))
+    if not common:
+        raise LabelError(
+            f"no label/prediction pairs: {len(label_files)} label file(s) in {labels_dir} and "
+            f"{len(pred_files)} prediction file(s) in {predictions_dir}, none with the same video "
+            "name; expected <stem>.csv or <stem>_labels.csv with <stem>.csv or "
+            "<stem>_predictions.csv"
+        )
+    pairs, behaviors = [], None
+    for stem in common:
+        pair, behaviors = _read_pair(stem, label_files[stem], pred_files[stem], behaviors)
+        pair.fps = fps
+        pairs.append(pair)
+    return pairs, behaviors, warnings
+
+
+# ---- a project and its model --------------------------------------------------------------------
+@dataclass
+class ProjectPairs:
+    """What :func:`load_project_pairs` found."""
+
+    pairs: list[SequencePair]
+    behaviors: list[str]
+    model_dir: Path | None
+    split: str
+    split_source: Path | None
+    thresholds: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_model(project, model: str | Path | None = None) -> Path | None:
+    """``model`` (a path, or a folder name in PROJECT/models), else the latest sequence model,
+    else the latest feature model, else None."""
+    if model is not None:
+        for path in (Path(model), project.models_dir / str(model)):
+            if path.is_dir():
+                return path
+        raise ModelError(f"{model}: model folder not found (also looked in {project.models_dir})")
+    for stage in ("sequence", "features"):
+        path = project.latest_model(stage)
+        if path is not None:
+            return path
+    return None
+
+
+def _read_split(project, model_dir: Path | None) -> tuple[dict | None, Path | None]:
+    import json
+
+    import yaml
+
+    candidates = []
+    if model_dir is not None:
+        candidates.append(model_dir / "split.yaml")
+    candidates.append(project.data_dir / "split.yaml")  # DeepEthogram's
+    for path in candidates:
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text())
+            except yaml.YAMLError as exc:
+                raise ProjectError(f"{path}: not valid YAML ({exc})") from None
+            if not isinstance(data, dict):
+                raise ProjectError(f"{path}: expected train/val/test lists, found {data!r}")
+            return data, path
+    if model_dir is not None and (model_dir / "metrics.json").is_file():
+        try:
+            split = json.loads((model_dir / "metrics.json").read_text()).get("split")
+        except json.JSONDecodeError:
+            split = None
+        if isinstance(split, dict):
+            return split, model_dir / "metrics.json"
+    return None, None
+
+
+def video_fps(record) -> float | None:
+    """Frames per second of a project video, or None when it cannot be read."""
+    try:
+        return float(record.info().fps)
+    except (ImportError, EthogramError, AttributeError):
+        pass
+    if record.video_path is None:
+        return None
+    import cv2
+
+    cap = cv2.VideoCapture(str(record.video_path))
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+    finally:
+        cap.release()
+    return float(fps) if fps and fps > 0 else None
+
+
+def _probabilities(record, model_dir: Path | None, behaviors: list[str]):
+    """(P reordered to ``behaviors``, thresholds) of the model's group in the outputs file."""
+    from ethogram.io.outputs import find_group, group_info, read_outputs
+
+    path = record.outputs_path
+    if model_dir is None or not path.is_file():
+        return None, None
+    group = find_group(path, model_dir)
+    if group is None and (model_dir / "config.yaml").is_file():
+        from ethogram.config import read_settings
+
+        try:
+            settings = read_settings(model_dir / "config.yaml")
+        except EthogramError:
+            return None, None
+        stage = model_dir.name.split("_")[2] if model_dir.name.count("_") >= 2 else ""
+        arch = settings.sequence.arch if stage == "sequence" else settings.features.arch
+        info = group_info(path)
+        group = arch if arch in info and "P" in info[arch]["datasets"] else None
+    if group is None:
+        return None, None
+    data = read_outputs(
+        path,
+        group,
+        datasets=[
+            d
+            for d in ("P", "class_names", "thresholds")
+            if d in group_info(path)[group]["datasets"]
+        ],
+    )
+    names = list(data.get("class_names") or behaviors)
+    if sorted(names) != sorted(behaviors):
+        return None, None
+    order = [names.index(b) for b in behaviors]
+    thresholds = data.get("thresholds")
+    return (
+        np.asarray(data["P"], dtype=float)[:, order],
+        None if thresholds is None else np.asarray(thresholds, dtype=float)[order],
+    )
+
+
+def load_project_pairs(
+    project_path: str | Path,
+    model: str | Path | None = None,
+    split: str | None = None,
+    fps: float | None = None,
+) -> ProjectPairs:
+    """Labels, predictions and (if stored) probabilities of a project's videos in one split.
+
+    Parameters
+    ----------
+    project_path
+        Project folder.
+    model
+        Model folder (path or name in PROJECT/models); default the latest sequence model, else
+        the latest feature model. Its ``split.yaml`` chooses the videos, its outputs group the
+        probabilities.
+    split
+        ``test``, ``val``, ``train`` or ``all``; default ``test`` when a split is known, else all.
+    fps
+        Frames per second; default read from each video.
+    """
+    from ethogram.project import Project
+
+    if split is not None and split not in SPLITS:
+        raise EthogramError(f"--split must be one of {', '.join(SPLITS)}; got {split!r}")
+    project = Project.open(project_path)
+    behaviors = _order_behaviors(list(project.behaviors), project.config_path)
+    model_dir = find_model(project, model)
+    split_data, split_source = _read_split(project, model_dir)
+    warnings: list[str] = []
+    if split is None:
+        split = "test" if split_data else "all"
+    records = project.videos
+    if split != "all":
+        if split_data is None:
+            raise ProjectError(
+                f"{project.root}: no split.yaml (model {model_dir or 'none found'}); "
+                "use --split all, or --model DIR of a trained model"
+            )
+        wanted = [str(s) for s in (split_data.get(split) or [])]
+        if not wanted:
+            raise ProjectError(
+                f"{split_source}: split {split!r} lists no videos; "
+                f"choose another with --split ({', '.join(SPLITS)})"
+            )
+        by_stem = {r.stem: r for r in records}
+        warnings += [
+            f"{split_source}: video {s!r} is not in the project" for s in wanted if s not in by_stem
+        ]
+        records = [by_stem[s] for s in wanted if s in by_stem]
+    pairs, thresholds = [], None
+    for record in records:
+        if not record.labels_path.is_file() or not record.predictions_path.is_file():
+            missing = "labels" if not record.labels_path.is_file() else "predictions"
+            warnings.append(f"{record.stem}: no {missing} file, skipped")
+            continue
+        pair, _ = _read_pair(record.stem, record.labels_path, record.predictions_path, behaviors)
+        pair.fps = fps or video_fps(record)
+        pair.probabilities, video_thresholds = _probabilities(record, model_dir, behaviors)
+        if pair.probabilities is not None and len(pair.probabilities) != len(pair.labels):
+            warnings.append(f"{record.outputs_path}: probabilities do not fit the labels, ignored")
+            pair.probabilities = None
+        thresholds = thresholds if thresholds is not None else video_thresholds
+        pairs.append(pair)
+    if not pairs:
+        raise ProjectError(
+            f"{project.root}: no video of split {split!r} has both labels and predictions "
+            f"({len(records)} video(s) checked); run `ethogram predict` first"
+        )
+    if any(p.probabilities is None for p in pairs) and any(
+        p.probabilities is not None for p in pairs
+    ):
+        warnings.append("probabilities missing for some videos; AUROC/AP and curves skipped")
+    return ProjectPairs(pairs, behaviors, model_dir, split, split_source, thresholds, warnings)
