@@ -1,0 +1,569 @@
+"""Training of the sequence model (TGM / TGMJ) on the feature extractor's per-frame features.
+
+:func:`train_sequence` reads each labeled video's features from ``<stem>_outputs.h5`` (the feature
+model's group; missing features are extracted first), trains over long windows with the feature
+model's train/validation split, picks per-class thresholds on the validation videos, evaluates
+the held-out test videos, and finally writes the sequence model's probabilities into every
+video's outputs file, in a group named after the architecture (``tgmj``), as DeepEthogram does.
+
+The model directory holds ``config.yaml``, ``checkpoint.pt`` (resume), ``best.pt``,
+``metrics.json`` (with ``thresholds``, ``min_bout_frames`` and ``test`` metrics) and
+``figures/training_curves.png``. :func:`load_sequence_model` and :func:`sequence_logits` are the
+inference side, used by :mod:`ethogram.infer.predict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ethogram.config import Settings, read_settings, save_settings
+from ethogram.data.sequence import (
+    SequenceInputs,
+    SequenceWindows,
+    feature_statistics,
+    load_sequence_inputs,
+    positive_fraction,
+)
+from ethogram.errors import ModelError, ProjectError
+from ethogram.io.outputs import find_group, list_groups, read_outputs, write_group
+
+STAGE = "sequence"
+MAX_POS_WEIGHT = 100.0
+
+
+class SequenceModel(nn.Module):
+    """A TGM/TGMJ network with the feature normalization of its training set built in.
+
+    ``forward(features (B, T, F), logits (B, T, K)) -> logits (B, T, K)``.
+    """
+
+    def __init__(self, net: nn.Module, mean: np.ndarray, std: np.ndarray) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
+
+    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net((features - self.mean) / self.std, logits)
+
+
+def build_sequence_model(
+    settings: Settings, in_features: int, num_classes: int, mean=None, std=None
+) -> SequenceModel:
+    """Create the sequence model named by ``settings.sequence.arch``."""
+    from ethogram.nn.tgm import create_sequence_model
+
+    s = settings.sequence
+    net = create_sequence_model(
+        s.arch,
+        in_features=in_features,
+        num_classes=num_classes,
+        n_filters=s.n_filters,
+        filter_length=s.filter_length,
+        num_layers=s.num_layers,
+        hidden=s.hidden,
+        dropout=s.dropout,
+    )
+    mean = np.zeros(in_features, np.float32) if mean is None else mean
+    std = np.ones(in_features, np.float32) if std is None else std
+    return SequenceModel(net, mean, std)
+
+
+@dataclass
+class LoadedSequenceModel:
+    """A trained sequence model and what it needs at inference."""
+
+    model: SequenceModel
+    model_dir: Path
+    settings: Settings
+    class_names: list[str]
+    thresholds: np.ndarray
+    feature_model_dir: Path | None
+    min_bout_frames: dict[str, int]
+
+    @property
+    def arch(self) -> str:
+        """``tgm`` or ``tgmj``: also the name of its group in the outputs files."""
+        return self.settings.sequence.arch
+
+
+def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu"):
+    """Load a trained sequence model from its directory (``config.yaml`` + ``best.pt``).
+
+    Returns
+    -------
+    LoadedSequenceModel
+    """
+    from ethogram.train.common import BEST_NAME, load_training_checkpoint, read_metrics
+
+    model_dir = Path(model_dir)
+    settings = read_settings(model_dir / "config.yaml")
+    state = load_training_checkpoint(model_dir / BEST_NAME)
+    extra = state.get("extra") or {}
+    for key in ("in_features", "class_names"):
+        if key not in extra:
+            raise ModelError(f"{model_dir / BEST_NAME}: not a sequence model (no {key!r})")
+    names = list(extra["class_names"])
+    model = build_sequence_model(settings, int(extra["in_features"]), len(names))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise ModelError(f"{model_dir / BEST_NAME}: does not fit its config.yaml ({exc})") from exc
+    model.to(device).eval()
+    metrics = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
+    thresholds = np.asarray(metrics.get("thresholds") or extra.get("thresholds"), np.float32)
+    if thresholds.shape != (len(names),):
+        thresholds = np.full(len(names), 0.5, np.float32)
+    feature_dir = extra.get("feature_model_dir")
+    return LoadedSequenceModel(
+        model=model,
+        model_dir=model_dir,
+        settings=settings,
+        class_names=names,
+        thresholds=thresholds,
+        feature_model_dir=Path(feature_dir) if feature_dir else None,
+        min_bout_frames=dict(metrics.get("min_bout_frames") or {}),
+    )
+
+
+@torch.no_grad()
+def sequence_logits(
+    model: nn.Module, inputs: SequenceInputs, device: str | torch.device = "cpu", chunk: int = 8192
+) -> np.ndarray:
+    """Run the sequence model over a whole video; returns float32 logits (T, K).
+
+    Long videos are processed in chunks of ``chunk`` frames with enough context on both sides
+    (the model's receptive field) that the result equals one pass over the whole video.
+    """
+    from ethogram.nn.tgm import receptive_field
+
+    model.eval()
+    net = model.net if isinstance(model, SequenceModel) else model
+    margin = receptive_field(net)
+    n = inputs.n_frames
+    out = []
+    for start in range(0, max(n, 1), chunk):
+        lo, hi = max(start - margin, 0), min(start + chunk + margin, n)
+        feats = torch.from_numpy(inputs.features[lo:hi]).to(device)[None]
+        logits = None
+        if inputs.logits is not None and getattr(net, "uses_logits", False):
+            logits = torch.from_numpy(inputs.logits[lo:hi]).to(device)[None]
+        y = model(feats, logits)[0].float().cpu().numpy()
+        out.append(y[start - lo : start - lo + min(chunk, n - start)])
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+
+
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Tensor):
+    """Mean class-weighted binary cross-entropy over the values whose label is not -1."""
+    mask = labels >= 0
+    loss = F.binary_cross_entropy_with_logits(
+        logits, labels.clamp(min=0), pos_weight=pos_weight, reduction="none"
+    )
+    return (loss * mask).sum() / mask.sum().clamp(min=1)
+
+
+def feature_group(outputs_path: Path, feature_model_dir: Path, arch: str | None = None):
+    """The group of ``outputs_path`` written by the feature model in ``feature_model_dir``."""
+    group = find_group(outputs_path, feature_model_dir, required=("spatial_features",))
+    if group is None and arch and arch in list_groups(outputs_path):
+        info = read_outputs(outputs_path, arch, datasets=[])
+        stored = str(info["attrs"].get("model_dir") or "")
+        if not stored:  # written by DeepEthogram, which records no model folder
+            group = arch
+    return group
+
+
+def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]]:
+    """The feature model's ``split.yaml`` restricted to ``stems``; new videos go to train.
+
+    Without a split file every video trains and validates (the thresholds then fit the
+    training videos).
+    """
+    import yaml
+
+    path = Path(feature_model_dir) / "split.yaml"
+    split = {"train": [], "val": [], "test": []}
+    if path.is_file():
+        data = yaml.safe_load(path.read_text()) or {}
+        for key in split:
+            split[key] = [s for s in (data.get(key) or []) if s in stems]
+    known = {s for part in split.values() for s in part}
+    split["train"] += [s for s in stems if s not in known]
+    if not split["train"]:
+        split["train"] = list(split["val"] or stems)
+    return split
+
+
+def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=True):
+    """Features of ``stems``, extracting them first for videos whose outputs lack them."""
+    records = {r.stem: r for r in project.videos}
+    missing = [
+        s for s in stems if feature_group(records[s].outputs_path, feature_model_dir, arch) is None
+    ]
+    if missing:
+        from ethogram.infer.extract import extract_project
+
+        extract_project(project, model_dir=feature_model_dir, videos=missing, progress=progress)
+    inputs = {}
+    for stem in stems:
+        record = records[stem]
+        group = feature_group(record.outputs_path, feature_model_dir, arch)
+        if group is None:
+            raise ModelError(
+                f"{record.outputs_path}: no features of the model {feature_model_dir.name}; "
+                "run `ethogram extract` first"
+            )
+        labels = project.read_labels(stem).values if with_labels else None
+        inputs[stem] = load_sequence_inputs(record.outputs_path, group, labels, stem=stem)
+    return inputs
+
+
+def _frame_f1(probs, labels, thresholds, names) -> float:
+    from ethogram.evaluate.metrics import frame_metrics, macro
+
+    preds = (probs >= thresholds).astype(np.int8)
+    return macro(frame_metrics(labels, preds)["f1"], names, True)
+
+
+def train_sequence(
+    project,
+    settings: Settings | None = None,
+    feature_model_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train the sequence model of a project on its feature extractor's features.
+
+    Parameters
+    ----------
+    project
+        A :class:`~ethogram.project.Project` or its folder.
+    settings
+        Resolved settings (default: the project's). Ignored when resuming (the model's own
+        ``config.yaml`` is used).
+    feature_model_dir
+        The feature extractor (default: the project's newest one).
+    resume
+        A sequence model directory to continue from its ``checkpoint.pt``.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    pathlib.Path
+        The model directory.
+
+    Raises
+    ------
+    ProjectError
+        If the project has no labeled videos.
+    ModelError
+        If there is no trained feature extractor, or ``resume`` is not a sequence model folder.
+    """
+    from ethogram.evaluate.metrics import choose_thresholds
+    from ethogram.project import Project
+    from ethogram.train.common import (
+        BEST_NAME,
+        choose_device,
+        fit,
+        load_training_checkpoint,
+        read_metrics,
+        seed_everything,
+        write_metrics,
+    )
+
+    project = project if isinstance(project, Project) else Project.open(project)
+    if resume is not None:
+        model_dir = Path(resume)
+        if not (model_dir / "checkpoint.pt").is_file() or not (model_dir / "config.yaml").is_file():
+            raise ModelError(f"{model_dir}: no checkpoint.pt and config.yaml to resume from")
+        settings = read_settings(model_dir / "config.yaml")
+        header = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
+        feature_model_dir = feature_model_dir or header.get("feature_model_dir")
+    settings = settings or project.settings()
+    if feature_model_dir is None:
+        feature_model_dir = project.latest_model("features")
+        if feature_model_dir is None:
+            raise ModelError(
+                f"{project.root}: no trained feature extractor in {project.models_dir}; "
+                "run `ethogram train PROJECT --stage features` first"
+            )
+    feature_model_dir = Path(feature_model_dir)
+    labeled = [r.stem for r in project.labeled_videos()]
+    if not labeled:
+        raise ProjectError(
+            f"{project.root}: no labeled videos; label some frames (or `ethogram add VIDEO "
+            "--labels CSV`) before training"
+        )
+    names = project.behaviors
+    arch = settings.features.arch
+    device = choose_device(settings.device)
+    seed_everything(settings.seed)
+
+    split = read_split(feature_model_dir, labeled)
+    inputs = _load_inputs(project, labeled, feature_model_dir, arch, progress)
+    train_in = [inputs[s] for s in split["train"]]
+    val_in = [inputs[s] for s in (split["val"] or split["train"])]
+    in_features = train_in[0].features.shape[1]
+    mean, std = feature_statistics(train_in)
+    model = build_sequence_model(settings, in_features, len(names), mean, std).to(device)
+    frac = positive_fraction(train_in)
+    model.net.init_output_bias(torch.as_tensor(frac))
+    pos_weight = torch.as_tensor(
+        np.clip((1 - frac) / np.maximum(frac, 1e-6), 1 / MAX_POS_WEIGHT, MAX_POS_WEIGHT),
+        dtype=torch.float32,
+        device=device,
+    )
+    s = settings.sequence
+    optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=s.epochs)
+    windows = SequenceWindows(train_in, window=s.window)
+    if resume is None:
+        model_dir = project.new_model_dir(STAGE, s.arch)
+    save_settings(settings, model_dir / "config.yaml")
+    state: dict[str, Any] = {"thresholds": np.full(len(names), 0.5).tolist()}
+
+    def train_epoch(epoch: int) -> dict[str, float]:
+        from ethogram.train.common import progress_iter
+
+        windows.set_offset(int(torch.randint(0, s.window, (1,))))
+        loader = torch.utils.data.DataLoader(windows, batch_size=s.batch_size, shuffle=True)
+        total, count = 0.0, 0
+        bar = progress_iter(loader, len(loader), f"sequence epoch {epoch + 1}/{s.epochs}", progress)
+        for batch in bar:
+            feats, logits, labels = (t.to(device) for t in batch)
+            loss = masked_bce(model(feats, logits), labels, pos_weight)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, count = total + float(loss.detach()) * len(feats), count + len(feats)
+        return {"train_loss": total / max(count, 1)}
+
+    def validate(epoch: int) -> dict[str, Any]:
+        probs, labels, losses = [], [], []
+        for video in val_in:
+            out = torch.from_numpy(sequence_logits(model, video, device))
+            target = torch.from_numpy(video.labels.astype(np.float32))
+            losses.append(float(masked_bce(out.to(device), target.to(device), pos_weight)))
+            probs.append(torch.sigmoid(out).numpy())
+            labels.append(video.labels)
+        probs, labels = np.concatenate(probs), np.concatenate(labels)
+        thresholds = choose_thresholds(probs, labels)
+        state["thresholds"] = thresholds.tolist()
+        return {
+            "val_loss": float(np.mean(losses)),
+            "val_f1_macro": _frame_f1(probs, labels, thresholds, names),
+        }
+
+    def extra_state() -> dict[str, Any]:
+        return {
+            "arch": s.arch,
+            "in_features": int(in_features),
+            "class_names": list(names),
+            "thresholds": list(state["thresholds"]),
+            "feature_model_dir": str(feature_model_dir),
+        }
+
+    header = {
+        "stage": STAGE,
+        "arch": s.arch,
+        "class_names": names,
+        "feature_model_dir": str(feature_model_dir),
+        "split": split,
+    }
+    fit(
+        model_dir,
+        model,
+        optimizer,
+        epochs=s.epochs,
+        train_epoch=train_epoch,
+        validate=validate,
+        monitor="val_f1_macro",
+        patience=s.patience,
+        scheduler=scheduler,
+        metrics_header=header,
+        extra_state=extra_state,
+        load_extra_state=lambda extra: state.update(thresholds=extra.get("thresholds")),
+        seed=settings.seed,
+        resume=resume is not None,
+        log=None,
+    )
+    best = load_training_checkpoint(model_dir / BEST_NAME)
+    model.load_state_dict(best["model"])
+    thresholds = np.asarray(best["extra"]["thresholds"], np.float32)
+    metrics = read_metrics(model_dir)
+    metrics.update(
+        _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress)
+    )
+    write_metrics(model_dir / "metrics.json", metrics)
+    return model_dir
+
+
+def _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress):
+    """Min bouts, held-out test metrics, and sequence outputs for every video with features."""
+    from ethogram.infer.postprocess import resolve_min_bout
+
+    names = project.behaviors
+    min_bout = resolve_min_bout(
+        settings.postprocess.min_bout,
+        names,
+        [inputs[s].labels for s in split["train"]],
+        percentile=settings.postprocess.min_bout_percentile,
+    )
+    result: dict[str, Any] = {"thresholds": thresholds.tolist(), "min_bout_frames": min_bout}
+    if split["test"]:
+        feature_dir = Path(read_outputs_attr(model_dir))
+        result["test"] = evaluate_held_out(
+            [inputs[s] for s in split["test"]],
+            model,
+            thresholds,
+            names,
+            min_bout,
+            exclusive=settings.postprocess.exclusive,
+            feature_thresholds=_feature_thresholds(feature_dir, len(names)),
+            device=device,
+        )
+    write_sequence_outputs(project, model_dir, model, settings, thresholds, device, progress)
+    return result
+
+
+def read_outputs_attr(model_dir: Path) -> str:
+    """The feature model folder a sequence model was trained on (from its metrics.json)."""
+    from ethogram.train.common import read_metrics
+
+    return str(read_metrics(model_dir).get("feature_model_dir") or "")
+
+
+def _feature_thresholds(feature_model_dir: Path, n_classes: int) -> np.ndarray:
+    from ethogram.train.common import read_metrics
+
+    try:
+        values = read_metrics(feature_model_dir).get("thresholds")
+    except ModelError:
+        values = None
+    arr = np.asarray(values if values is not None else [], dtype=np.float32)
+    return arr if arr.shape == (n_classes,) else np.full(n_classes, 0.5, np.float32)
+
+
+def _summary(report: dict) -> dict[str, Any]:
+    overall = report["overall"]
+    return {
+        "f1_macro": overall["f1_macro"],
+        "f1_macro_no_background": overall["f1_macro_no_background"],
+        "segmental_f1@0.50": overall["segmental_f1"].get("0.50"),
+        "segmental_f1_per_class_macro@0.50": overall["segmental_f1_per_class_macro"].get("0.50"),
+        "edit": overall["edit"],
+        "per_class_f1": {row["name"]: row["f1"] for row in report["per_class"]},
+    }
+
+
+def evaluate_held_out(
+    videos: list[SequenceInputs],
+    model: nn.Module,
+    thresholds: np.ndarray,
+    names: list[str],
+    min_bout: dict[str, int],
+    exclusive: bool = False,
+    feature_thresholds: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Metrics on held-out videos: feature extractor alone, sequence model, and post-processed.
+
+    Returns
+    -------
+    dict
+        ``videos`` and, for ``features``, ``sequence`` and ``sequence_postprocessed``: macro F1
+        (with and without background), segmental F1 at IoU 0.5, edit score, per-class F1.
+    """
+    from ethogram.evaluate.metrics import evaluate_sequences
+    from ethogram.infer.postprocess import postprocess
+
+    pairs: dict[str, list] = {"features": [], "sequence": [], "sequence_postprocessed": []}
+    for video in videos:
+        probs = 1 / (1 + np.exp(-sequence_logits(model, video, device)))
+        raw = (probs[:, 1:] >= thresholds[1:]).astype(np.int8)
+        raw = np.concatenate([(~raw.any(axis=1))[:, None].astype(np.int8), raw], axis=1)
+        cleaned = postprocess(probs, thresholds, names, min_bout, exclusive)
+        pairs["sequence"].append((video.stem, video.labels, raw, probs))
+        pairs["sequence_postprocessed"].append((video.stem, video.labels, cleaned, probs))
+        if video.logits is not None:
+            fprobs = 1 / (1 + np.exp(-video.logits))
+            ft = feature_thresholds if feature_thresholds is not None else np.full(len(names), 0.5)
+            fpred = postprocess(fprobs, ft, names, 1, False)
+            pairs["features"].append((video.stem, video.labels, fpred, fprobs))
+    out: dict[str, Any] = {"videos": [v.stem for v in videos]}
+    for key, items in pairs.items():
+        if items:
+            out[key] = _summary(evaluate_sequences(items, names))
+    return out
+
+
+def write_sequence_outputs(
+    project,
+    model_dir: Path,
+    model: nn.Module | None = None,
+    settings: Settings | None = None,
+    thresholds: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    stems: list[str] | None = None,
+) -> list[Path]:
+    """Write the sequence model's ``P``, ``logits``, ``thresholds`` and ``class_names`` into the
+    outputs file of every project video (or ``stems``) that has the feature model's features.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The outputs files written.
+    """
+    from ethogram.train.common import progress_iter
+
+    model_dir = Path(model_dir)
+    if model is None or settings is None or thresholds is None:
+        loaded = load_sequence_model(model_dir, device)
+        model, settings, thresholds = loaded.model, loaded.settings, loaded.thresholds
+    feature_dir = Path(read_outputs_attr(model_dir))
+    names = project.behaviors
+    arch = settings.sequence.arch
+    records = [r for r in project.videos if stems is None or r.stem in stems]
+    written = []
+    for record in progress_iter(records, len(records), "sequence outputs", progress):
+        group = feature_group(record.outputs_path, feature_dir, settings.features.arch)
+        if group is None:
+            continue
+        inputs = load_sequence_inputs(record.outputs_path, group, stem=record.stem)
+        logits = sequence_logits(model, inputs, device)
+        probs = (1 / (1 + np.exp(-logits))).astype(np.float32)
+        write_group(
+            record.outputs_path,
+            arch,
+            {
+                "P": probs,
+                "logits": logits,
+                "thresholds": np.asarray(thresholds, np.float32),
+                "class_names": names,
+            },
+            attrs={"model_dir": str(model_dir), "feature_model_dir": str(feature_dir)},
+        )
+        written.append(record.outputs_path)
+    return written
+
+
+__all__ = [
+    "LoadedSequenceModel",
+    "SequenceModel",
+    "build_sequence_model",
+    "evaluate_held_out",
+    "load_sequence_model",
+    "masked_bce",
+    "sequence_logits",
+    "train_sequence",
+    "write_sequence_outputs",
+]

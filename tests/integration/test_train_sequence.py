@@ -1,0 +1,177 @@
+"""Training the sequence model on features in outputs files: learns, resumes, writes outputs.
+
+The project here has real files: label CSVs, outputs files with features that carry the labels
+under heavy per-frame noise (so temporal context helps), a feature model folder with its split.
+The videos are placeholders: the sequence stage never decodes a video when features exist.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from ethogram.config import load_settings
+from ethogram.io.labels import write_labels
+from ethogram.io.outputs import list_groups, read_outputs, write_group
+from ethogram.project import Project
+from ethogram.train.common import save_checkpoint
+from ethogram.train.sequence import (
+    load_sequence_model,
+    sequence_logits,
+    train_sequence,
+    write_sequence_outputs,
+)
+
+NAMES = ["background", "groom", "rear"]
+FEATURE_DIR = "240101_000000_features"
+
+
+def _labels(n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    values = np.zeros((n_frames, 3), np.int8)
+    t = 0
+    while t < n_frames:
+        length = int(rng.integers(15, 40))
+        values[t : t + length, int(rng.integers(0, 3))] = 1
+        t += length
+    return values
+
+
+def make_feature_project(root, n_videos=5, n_frames=240, noise=1.6, seed=0) -> Project:
+    """A project whose outputs files hold noisy features of known labels."""
+    rng = np.random.default_rng(seed)
+    project = Project.create(root, NAMES)
+    model_dir = project.models_dir / FEATURE_DIR
+    model_dir.mkdir()
+    basis = rng.normal(size=(3, 16)).astype(np.float32)
+    stems = [f"v{i}" for i in range(n_videos)]
+    for stem in stems:
+        folder = project.data_dir / stem
+        folder.mkdir()
+        (folder / f"{stem}.mp4").write_bytes(b"placeholder")
+        labels = _labels(n_frames, rng)
+        write_labels(folder / f"{stem}_labels.csv", labels, NAMES, backup=False)
+        clean = labels.astype(np.float32) @ basis
+        spatial = clean[:, :8] + noise * rng.normal(size=(n_frames, 8)).astype(np.float32)
+        flow = clean[:, 8:] + noise * rng.normal(size=(n_frames, 8)).astype(np.float32)
+        logits = (labels * 2.0 - 1.0) + noise * rng.normal(size=labels.shape)
+        write_group(
+            folder / f"{stem}_outputs.h5",
+            "resnet18",
+            {
+                "P": (1 / (1 + np.exp(-logits))).astype(np.float32),
+                "logits": logits.astype(np.float32),
+                "spatial_features": spatial,
+                "flow_features": flow,
+                "thresholds": np.full(3, 0.5, np.float32),
+                "class_names": NAMES,
+            },
+            attrs={"model_dir": str(model_dir)},
+        )
+    split = {"train": stems[:-2], "val": [stems[-2]], "test": [stems[-1]]}
+    (model_dir / "split.yaml").write_text(yaml.safe_dump(split))
+    save_checkpoint(model_dir / "best.pt", {"model": {}})
+    (model_dir / "metrics.json").write_text(json.dumps({"thresholds": [0.5, 0.5, 0.5]}))
+    return project
+
+
+def _settings(*extra: str):
+    overrides = [
+        "device=cpu",
+        "sequence.window=48",
+        "sequence.hidden=16",
+        "sequence.n_filters=4",
+        "sequence.filter_length=9",
+        "sequence.num_layers=2",
+        "sequence.batch_size=4",
+        "sequence.lr=0.01",
+        "sequence.dropout=0.1",
+        "postprocess.min_bout=3",
+        *extra,
+    ]
+    return load_settings("fast", overrides=overrides)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
+    project = make_feature_project(tmp_path / "proj")
+    model_dir = train_sequence(project, _settings("sequence.epochs=6"), progress=False)
+    assert model_dir.parent == project.models_dir and "_sequence_tgmj" in model_dir.name
+    for name in ("config.yaml", "checkpoint.pt", "best.pt", "figures/training_curves.png"):
+        assert (model_dir / name).is_file(), name
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    epochs = metrics["epochs"]
+    assert len(epochs) == 6
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"]
+    assert metrics["stage"] == "sequence" and metrics["class_names"] == NAMES
+    assert metrics["split"]["test"] == ["v4"]
+    assert len(metrics["thresholds"]) == 3
+    assert metrics["min_bout_frames"] == {"groom": 3, "rear": 3}
+    test = metrics["test"]
+    assert test["videos"] == ["v4"]
+    assert test["sequence"]["f1_macro"] > test["features"]["f1_macro"]
+    # every video got the sequence model's group, beside the feature extractor's
+    for record in project.videos:
+        assert list_groups(record.outputs_path) == ["resnet18", "tgmj"]
+        out = read_outputs(record.outputs_path, "tgmj")
+        assert out["P"].shape == (240, 3) and out["class_names"] == NAMES
+        assert 0 <= out["P"].min() and out["P"].max() <= 1
+        np.testing.assert_allclose(out["thresholds"], metrics["thresholds"], rtol=1e-6)
+        assert out["attrs"]["model_dir"] == str(model_dir)
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=120)
+    model_dir = train_sequence(project, _settings("sequence.epochs=2"), progress=False)
+    # as if interrupted after 2 of 3 epochs: raise the epoch budget in the saved config
+    config = yaml.safe_load((model_dir / "config.yaml").read_text())
+    config["sequence"]["epochs"] = 3
+    (model_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    again = train_sequence(project, resume=model_dir, progress=False)
+    assert again == model_dir
+    epochs = json.loads((model_dir / "metrics.json").read_text())["epochs"]
+    assert [e["epoch"] for e in epochs] == [0, 1, 2]
+    assert len(project.model_dirs("sequence")) == 1
+
+
+def test_chunked_inference_equals_one_pass_and_outputs_can_be_rewritten(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=150)
+    model_dir = train_sequence(project, _settings("sequence.epochs=1"), progress=False)
+    loaded = load_sequence_model(model_dir)
+    assert loaded.arch == "tgmj" and loaded.class_names == NAMES
+    assert loaded.min_bout_frames == {"groom": 3, "rear": 3}
+    from ethogram.data.sequence import load_sequence_inputs
+
+    record = project.videos[0]
+    inputs = load_sequence_inputs(record.outputs_path, "resnet18")
+    whole = sequence_logits(loaded.model, inputs, chunk=10_000)
+    chunked = sequence_logits(loaded.model, inputs, chunk=32)
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)
+    written = write_sequence_outputs(project, model_dir, progress=False, stems=[record.stem])
+    assert written == [record.outputs_path]
+    np.testing.assert_allclose(
+        read_outputs(record.outputs_path, "tgmj")["logits"], whole, atol=1e-5
+    )
+
+
+def test_no_labeled_videos_or_no_feature_model_is_a_clear_error(tmp_path):
+    from ethogram.errors import EthogramError
+
+    empty = Project.create(tmp_path / "empty", NAMES)
+    with pytest.raises(EthogramError, match="no trained feature extractor"):
+        train_sequence(empty, _settings(), progress=False)
+    project = make_feature_project(tmp_path / "proj", n_videos=2, n_frames=60)
+    for record in project.videos:
+        record.labels_path.unlink()
+    with pytest.raises(EthogramError, match="no labeled videos"):
+        train_sequence(project, _settings(), progress=False)
