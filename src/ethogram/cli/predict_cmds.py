@@ -1,0 +1,81 @@
+"""The ``predict`` command: the whole chain on a project's videos or on new video files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ethogram.cli.train_cmd import unwrap_help
+
+HELP = unwrap_help("""Predict behaviors in videos: flow, features, sequence model, post-processing.
+
+Without VIDEO arguments every video of the project is predicted, and the files go to its folder
+DATA/<video>/. VIDEO arguments may be video files, folders of videos, or names of project videos;
+their files go beside each video, or to --out DIR.
+
+For each video three files are written:
+
+  <video>_predictions.csv   one row per frame, one 0/1 column per behavior, background first
+                            (DeepEthogram's label format)
+
+  <video>_bouts.csv         behavior, start/end frame, duration in frames and seconds
+
+  <video>_outputs.h5        features and probabilities (one group per model)
+
+Videos already predicted by the same model are skipped (use --overwrite to redo them). A video
+that cannot be read is reported and the others still finish; the exit code is then 2.
+
+The model is the project's newest sequence model (else its newest feature extractor), or --model.
+Thresholds and minimum bout lengths come from the model.
+""")
+
+EPILOG = """Examples:
+
+  ethogram predict mice_project
+
+  ethogram predict mice_project new_session.mp4 more_videos/ --out predictions/
+
+  ethogram predict mice_project --model mice_project/models/250101_120000_sequence_tgmj --overwrite
+"""
+
+
+def predict(
+    project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
+    videos: list[str] = typer.Argument(
+        None, metavar="[VIDEO|DIR]...", help="Videos or folders (default: the project's videos)."
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder for the result files."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Redo videos already predicted."),
+    model: str = typer.Option(
+        None, "--model", "-m", help="Model folder (path or name in PROJECT/models)."
+    ),
+    device: str = typer.Option(None, "--device", help="auto, cpu or cuda (default: the model's)."),
+) -> None:
+    from ethogram.infer.predict import predict as run_predict
+    from ethogram.infer.predict import summary_line
+    from ethogram.project import Project
+
+    project = Project.open(project_path)
+    results = run_predict(
+        project, videos or None, out=out, overwrite=overwrite, model=model, device=device
+    )
+    for result in results:
+        if result.status == "failed":
+            typer.secho(f"failed: {result.target.video.name}: {result.reason}", fg="red", err=True)
+    done = [r for r in results if r.status == "done"]
+    if done:
+        folders = sorted({str(r.target.out_dir) for r in done})
+        shown = folders[0] if len(folders) == 1 else f"{len(folders)} folders"
+        typer.echo(f"Predictions written to {shown}")
+    typer.echo(summary_line(results))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(2)
+
+
+predict.__doc__ = HELP
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``predict`` command to ``app``."""
+    app.command("predict", help=HELP, epilog=EPILOG)(predict)

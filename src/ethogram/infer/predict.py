@@ -1,0 +1,518 @@
+"""The whole chain on videos: flow, features, sequence model, post-processing, files.
+
+For each video, :class:`Predictor` writes three files beside each other::
+
+    <stem>_outputs.h5       features (feature extractor's group) and probabilities (model's group)
+    <stem>_predictions.csv  DeepEthogram's label format: index column, background first, 0/1
+    <stem>_bouts.csv        behavior, start/end frame, duration in frames and seconds
+
+:func:`predict` runs it over many videos (a project's, or new files and folders) with one progress
+bar, skips videos already predicted by the same model, and keeps going when a video fails: each
+failure is reported with its reason in the returned results.
+
+Examples
+--------
+>>> results = predict("mice_project")  # doctest: +SKIP
+>>> results = predict("mice_project", ["new_videos/"], out="predictions/")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ethogram.errors import EthogramError, ModelError, ProjectError
+from ethogram.io.outputs import list_groups, read_outputs, write_group
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
+DEFAULT_FPS = 30.0
+
+
+@dataclass
+class VideoTarget:
+    """A video to predict and the folder its result files go to."""
+
+    video: Path
+    out_dir: Path
+    stem: str = ""
+
+    def __post_init__(self) -> None:
+        self.video = Path(self.video)
+        self.out_dir = Path(self.out_dir)
+        self.stem = self.stem or self.video.stem
+
+    @property
+    def outputs_path(self) -> Path:
+        """``<stem>_outputs.h5``."""
+        return self.out_dir / f"{self.stem}_outputs.h5"
+
+    @property
+    def predictions_path(self) -> Path:
+        """``<stem>_predictions.csv``."""
+        return self.out_dir / f"{self.stem}_predictions.csv"
+
+    @property
+    def bouts_path(self) -> Path:
+        """``<stem>_bouts.csv``."""
+        return self.out_dir / f"{self.stem}_bouts.csv"
+
+
+@dataclass
+class VideoResult:
+    """What happened to one video: ``status`` is ``done``, ``skipped`` or ``failed``."""
+
+    target: VideoTarget
+    status: str
+    reason: str = ""
+    n_frames: int = 0
+    seconds: float = 0.0
+    files: list[Path] = field(default_factory=list)
+
+
+def _stage(model_dir: Path) -> str:
+    from ethogram.train.common import read_metrics
+
+    if (model_dir / "metrics.json").is_file():
+        stage = read_metrics(model_dir).get("stage")
+        if stage in ("features", "sequence"):
+            return stage
+    parts = model_dir.name.split("_")
+    if len(parts) >= 3 and parts[2] in ("features", "sequence"):
+        return parts[2]
+    raise ModelError(
+        f"{model_dir}: not a feature or sequence model folder (expected metrics.json with a "
+        "'stage', or a name like <date>_<time>_sequence_<tag>)"
+    )
+
+
+def resolve_model_dir(project=None, model: str | Path | None = None) -> Path:
+    """The model to predict with: ``model`` (a folder, or a name in the project's models/), else
+    the project's newest sequence model, else its newest feature extractor."""
+    if model is not None:
+        path = Path(model)
+        if not path.is_dir() and project is not None and (project.models_dir / str(model)).is_dir():
+            path = project.models_dir / str(model)
+        if not path.is_dir():
+            raise ModelError(f"{path}: model folder not found")
+        if not (path / "best.pt").is_file():
+            raise ModelError(f"{path}: no best.pt; is training of this model finished?")
+        return path
+    if project is None:
+        raise ModelError("no model given: pass a project or a model folder (--model DIR)")
+    latest = project.latest_model("sequence") or project.latest_model("features")
+    if latest is None:
+        raise ModelError(
+            f"{project.root}: no trained model in {project.models_dir}; run `ethogram train "
+            f"{project.root}` first (or give --model DIR)"
+        )
+    return latest
+
+
+def _sibling(path: Path | None, model_dir: Path) -> Path | None:
+    """A model folder recorded as an absolute path: the same name beside ``model_dir`` if the
+    project moved since."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return path
+    moved = model_dir.parent / path.name
+    return moved if moved.is_dir() else path
+
+
+class Predictor:
+    """Loaded models and post-processing settings: predicts one video at a time.
+
+    Parameters
+    ----------
+    model_dir
+        A sequence model folder (its feature extractor is found from it) or a feature model folder.
+    device
+        ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
+    label_arrays
+        Labels used to estimate minimum bout lengths when the model does not record them
+        (feature models): usually the project's labels.
+    """
+
+    def __init__(self, model_dir: str | Path, device: str | None = None, label_arrays=()) -> None:
+        from ethogram.config import read_settings
+        from ethogram.infer.postprocess import resolve_min_bout
+        from ethogram.train.common import choose_device, read_metrics
+
+        self.model_dir = Path(model_dir)
+        self.stage = _stage(self.model_dir)
+        self.settings = read_settings(self.model_dir / "config.yaml")
+        self.device = choose_device(device or self.settings.device)
+        metrics = (
+            read_metrics(self.model_dir) if (self.model_dir / "metrics.json").is_file() else {}
+        )
+        self._sequence = None
+        self._feature_model = None
+        if self.stage == "sequence":
+            from ethogram.train.sequence import load_sequence_model
+
+            self._sequence = load_sequence_model(self.model_dir, self.device)
+            self.class_names = list(self._sequence.class_names)
+            self.thresholds = np.asarray(self._sequence.thresholds, np.float32)
+            self.feature_model_dir = _sibling(self._sequence.feature_model_dir, self.model_dir)
+            self.group = self._sequence.arch
+            min_bout = self._sequence.min_bout_frames
+        else:
+            self.class_names = list(metrics.get("class_names") or [])
+            self.thresholds = np.asarray(metrics.get("thresholds") or [], np.float32)
+            self.feature_model_dir = self.model_dir
+            self.group = None  # known after extraction: the feature extractor's group
+            min_bout = {}
+        if self.feature_model_dir is None or not self.feature_model_dir.is_dir():
+            raise ModelError(
+                f"{self.model_dir}: its feature extractor {self.feature_model_dir} was not found"
+            )
+        if not min_bout and self.class_names:
+            min_bout = resolve_min_bout(
+                self.settings.postprocess.min_bout,
+                self.class_names,
+                list(label_arrays),
+                percentile=self.settings.postprocess.min_bout_percentile,
+            )
+        self.min_bout_frames: dict[str, int] = dict(min_bout)
+        self.exclusive = bool(self.settings.postprocess.exclusive)
+
+    # ---- models, loaded on first use -------------------------------------------------------
+    @property
+    def feature_model(self):
+        """The feature extractor (:func:`ethogram.infer.extract.load_feature_model`)."""
+        if self._feature_model is None:
+            from ethogram.infer.extract import load_feature_model
+
+            self._feature_model = load_feature_model(self.feature_model_dir)
+        return self._feature_model
+
+    @property
+    def behaviors(self) -> list[str]:
+        """Class names, ``background`` first."""
+        return list(self.class_names)
+
+    def _feature_group(self, outputs_path: Path) -> str | None:
+        from ethogram.train.sequence import feature_group
+
+        return feature_group(outputs_path, self.feature_model_dir, self.settings.features.arch)
+
+    def _model_group_current(self, outputs_path: Path, group: str | None) -> bool:
+        if not group or group not in list_groups(outputs_path):
+            return False
+        stored = str(read_outputs(outputs_path, group, datasets=[])["attrs"].get("model_dir", ""))
+        return bool(stored) and Path(stored).name == self.model_dir.name
+
+    # ---- the chain -------------------------------------------------------------------------
+    def extract(self, video: Path, outputs_path: Path, overwrite: bool = False) -> str:
+        """Make sure ``outputs_path`` has this feature extractor's features; return the group."""
+        group = None if overwrite else self._feature_group(outputs_path)
+        if group is None:
+            from ethogram.infer.extract import extract_video
+
+            extract_video(video, self.feature_model, outputs_path, progress=False)
+            group = self._feature_group(outputs_path)
+            if group is None:
+                raise ModelError(f"{outputs_path}: feature extraction wrote no features")
+        return group
+
+    def probabilities(
+        self, video: str | Path, outputs_path: str | Path, overwrite: bool = False
+    ) -> np.ndarray:
+        """Per-frame probabilities (T, K) of a video, computing and storing what is missing.
+
+        Features go to the feature extractor's group of ``outputs_path``; a sequence model's
+        probabilities to its group (``tgmj``), with thresholds and class names.
+        """
+        video, outputs_path = Path(video), Path(outputs_path)
+        if not overwrite and self._model_group_current(outputs_path, self.group):
+            return np.asarray(read_outputs(outputs_path, self.group, ["P"])["P"], np.float32)
+        feature_group = self.extract(video, outputs_path, overwrite)
+        if self._sequence is None:
+            data = read_outputs(outputs_path, feature_group, ["P", "class_names"])
+            self._check_names(data["class_names"], outputs_path)
+            self.group = feature_group
+            return np.asarray(data["P"], np.float32)
+        from ethogram.data.sequence import load_sequence_inputs
+        from ethogram.train.sequence import sequence_logits
+
+        inputs = load_sequence_inputs(outputs_path, feature_group)
+        logits = sequence_logits(self._sequence.model, inputs, self.device)
+        probs = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        write_group(
+            outputs_path,
+            self.group,
+            {
+                "P": probs,
+                "logits": logits,
+                "thresholds": self.thresholds,
+                "class_names": self.class_names,
+            },
+            attrs={
+                "model_dir": str(self.model_dir),
+                "feature_model_dir": str(self.feature_model_dir),
+            },
+        )
+        return probs
+
+    def _check_names(self, names: Sequence[str], source: Path) -> None:
+        if not self.class_names:
+            self.class_names = list(names)
+            if self.thresholds.shape != (len(names),):
+                self.thresholds = np.full(len(names), 0.5, np.float32)
+            return
+        if list(names) != self.class_names:
+            raise ModelError(f"{source}: classes {list(names)} differ from the model's")
+
+    def ethogram(self, probs: np.ndarray) -> np.ndarray:
+        """Threshold and clean probabilities (T, K) into 0/1 values (T, K), background first."""
+        from ethogram.infer.postprocess import postprocess
+
+        return postprocess(
+            probs, self.thresholds, self.class_names, self.min_bout_frames, self.exclusive
+        )
+
+    def is_done(self, target: VideoTarget) -> bool:
+        """True if the video's CSVs exist and its outputs hold this model's probabilities."""
+        if not (target.predictions_path.is_file() and target.bouts_path.is_file()):
+            return False
+        if self.group is not None:
+            return self._model_group_current(target.outputs_path, self.group)
+        group = self._feature_group(target.outputs_path)
+        return group is not None
+
+    def run(self, target: VideoTarget, overwrite: bool = False) -> VideoResult:
+        """Predict one video and write its three files; raises on failure."""
+        from ethogram.io.labels import write_labels
+        from ethogram.io.video import video_info
+
+        started = time.perf_counter()
+        if not target.video.is_file():
+            raise EthogramError(f"{target.video}: video file not found")
+        info = video_info(target.video)
+        target.out_dir.mkdir(parents=True, exist_ok=True)
+        probs = self.probabilities(target.video, target.outputs_path, overwrite)
+        values = self.ethogram(probs)
+        write_labels(target.predictions_path, values, self.class_names, backup=False)
+        fps = float(getattr(info, "fps", 0) or 0) or DEFAULT_FPS
+        write_bouts(target.bouts_path, values, self.class_names, fps)
+        return VideoResult(
+            target,
+            "done",
+            n_frames=len(values),
+            seconds=time.perf_counter() - started,
+            files=[target.predictions_path, target.bouts_path, target.outputs_path],
+        )
+
+
+def write_bouts(path: Path, values: np.ndarray, class_names: Sequence[str], fps: float) -> Path:
+    """Write ``<stem>_bouts.csv``: one row per bout (see :func:`ethogram.summarize.bouts_table`)."""
+    from ethogram.io.atomic import atomic_path
+    from ethogram.summarize import bouts_table
+
+    table = bouts_table(values, list(class_names), fps)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def collect_targets(
+    project=None, paths: Sequence[str | Path] | None = None, out: str | Path | None = None
+) -> list[VideoTarget]:
+    """The videos to predict and where each one's files go.
+
+    Without ``paths``: every project video, files in its ``DATA/<stem>/`` folder (or ``out``).
+    With ``paths`` (video files, folders of videos, or names of project videos): files go to
+    ``out``, else beside each video (a project video's files stay in its folder).
+    """
+    out_dir = Path(out) if out is not None else None
+    targets: list[VideoTarget] = []
+    records = {r.stem: r for r in project.videos} if project is not None else {}
+    if not paths:
+        if project is None:
+            raise ProjectError("no videos given: pass a project or video files")
+        if not records:
+            raise ProjectError(f"{project.root}: the project has no videos; `ethogram add` some")
+        for record in records.values():
+            targets.append(VideoTarget(record.video_path, out_dir or record.folder, record.stem))
+        return targets
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = _videos_in(path)
+            if not found:
+                raise ProjectError(
+                    f"{path}: no video files ({', '.join(VIDEO_SUFFIXES)}) in folder"
+                )
+            targets += [VideoTarget(v, out_dir or v.parent) for v in found]
+        elif path.exists() or path.suffix:
+            targets.append(VideoTarget(path, out_dir or path.parent))
+        elif str(item) in records:
+            record = records[str(item)]
+            targets.append(VideoTarget(record.video_path, out_dir or record.folder, record.stem))
+        else:
+            raise ProjectError(f"{path}: no such video file, folder or project video")
+    seen: dict[Path, Path] = {}
+    for target in targets:
+        key = target.predictions_path.resolve()
+        if key in seen and seen[key] != target.video.resolve():
+            raise ProjectError(
+                f"{seen[key]} and {target.video} would both write {target.predictions_path}; "
+                "rename one or predict them into different --out folders"
+            )
+        seen[key] = target.video.resolve()
+    unique = {t.predictions_path.resolve(): t for t in targets}
+    return list(unique.values())
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, EthogramError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def predict(
+    project=None,
+    paths: Sequence[str | Path] | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    model: str | Path | None = None,
+    progress: bool = True,
+    device: str | None = None,
+) -> list[VideoResult]:
+    """Predict many videos with one model; failures are recorded, not raised.
+
+    Parameters
+    ----------
+    project
+        A :class:`~ethogram.project.Project`, its folder, or None (then ``model`` is required).
+    paths
+        Video files, folders of videos, or names of project videos (default: all project videos).
+    out
+        Folder for the result files (default: beside each video; a project video's folder).
+    overwrite
+        Recompute everything, even for videos already predicted by this model.
+    model
+        Model folder (default: the project's newest sequence model, else feature model).
+    progress
+        Show one progress bar over all videos.
+    device
+        ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
+
+    Returns
+    -------
+    list of VideoResult
+        One per video, in order, with status ``done``, ``skipped`` or ``failed`` (and reason).
+    """
+    from ethogram.project import Project
+
+    if project is not None and not isinstance(project, Project):
+        project = Project.open(project)
+    model_dir = resolve_model_dir(project, model)
+    targets = collect_targets(project, paths, out)
+    labels = []
+    if project is not None:
+        labels = [project.read_labels(r.stem).values for r in project.labeled_videos()]
+    predictor = Predictor(model_dir, device=device, label_arrays=labels)
+    results: list[VideoResult] = []
+    with _Bar(len(targets), progress) as bar:
+        for target in targets:
+            bar.status(target.stem)
+            started = time.perf_counter()
+            try:
+                if not overwrite and predictor.is_done(target):
+                    results.append(VideoResult(target, "skipped", "already predicted"))
+                else:
+                    results.append(predictor.run(target, overwrite))
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # one bad video must not stop the others
+                elapsed = time.perf_counter() - started
+                results.append(VideoResult(target, "failed", _reason(exc), seconds=elapsed))
+            bar.advance()
+    return results
+
+
+class _Bar:
+    """One rich progress bar over videos (nothing when disabled)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self._progress: Any = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("predict"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=Console(stderr=True),
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("predict", total=self.total, status="")
+        return self
+
+    def status(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, status=text)
+
+    def advance(self) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+
+def summary_line(results: Sequence[VideoResult]) -> str:
+    """One line: how many videos were predicted, skipped and failed."""
+    done = sum(r.status == "done" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = [r for r in results if r.status == "failed"]
+    frames = sum(r.n_frames for r in results if r.status == "done")
+    line = (
+        f"{done} predicted ({frames} frames), {skipped} skipped (already done), "
+        f"{len(failed)} failed"
+    )
+    if failed:
+        line += ": " + ", ".join(r.target.video.name for r in failed)
+    return line
+
+
+__all__ = [
+    "Predictor",
+    "VideoResult",
+    "VideoTarget",
+    "collect_targets",
+    "predict",
+    "resolve_model_dir",
+    "summary_line",
+    "write_bouts",
+]
