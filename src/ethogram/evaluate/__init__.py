@@ -75,13 +75,21 @@ def _order_behaviors(behaviors: list[str], path: Path) -> list[str]:
     return [BACKGROUND] + [b for b in behaviors if b != BACKGROUND]
 
 
+def _header(path: Path) -> list[str]:
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(path, index_col=0, nrows=0).columns]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise LabelError(f"{path}: not a readable label CSV ({exc})") from None
+
+
 def _read_pair(name: str, label_path: Path, pred_path: Path, behaviors: list[str] | None):
     from ethogram.io.labels import read_labels
 
+    if behaviors is None:  # the first file sets the behaviors; background goes first
+        behaviors = _order_behaviors(_header(label_path), label_path)
     labels = read_labels(label_path, behaviors=behaviors)
-    if behaviors is None:
-        behaviors = _order_behaviors(labels.behaviors, label_path)
-        labels = read_labels(label_path, behaviors=behaviors)
     preds = read_labels(pred_path, behaviors=behaviors)
     if preds.n_frames != labels.n_frames:
         raise LabelError(
@@ -212,36 +220,46 @@ def video_fps(record) -> float | None:
     return float(fps) if fps and fps > 0 else None
 
 
-def _probabilities(record, model_dir: Path | None, behaviors: list[str]):
-    """(P reordered to ``behaviors``, thresholds) of the model's group in the outputs file."""
-    from ethogram.io.outputs import find_group, group_info, read_outputs
+def _model_group(path: Path, model_dir: Path) -> str | None:
+    """The outputs group a model wrote: by its ``model_dir`` attribute, else by the model's arch
+    (config.yaml), else the only group of its kind (sequence groups hold no spatial features)."""
+    from ethogram.io.outputs import find_group, group_info
 
-    path = record.outputs_path
-    if model_dir is None or not path.is_file():
-        return None, None
     group = find_group(path, model_dir)
-    if group is None and (model_dir / "config.yaml").is_file():
+    if group is not None:
+        return group
+    info = {g: i for g, i in group_info(path).items() if "P" in i["datasets"]}
+    parts = model_dir.name.split("_")
+    stage = parts[2] if len(parts) >= 3 else ""
+    if (model_dir / "config.yaml").is_file():
         from ethogram.config import read_settings
 
         try:
             settings = read_settings(model_dir / "config.yaml")
-        except EthogramError:
-            return None, None
-        stage = model_dir.name.split("_")[2] if model_dir.name.count("_") >= 2 else ""
-        arch = settings.sequence.arch if stage == "sequence" else settings.features.arch
-        info = group_info(path)
-        group = arch if arch in info and "P" in info[arch]["datasets"] else None
+        except EthogramError:  # e.g. a DeepEthogram config
+            settings = None
+        if settings is not None:
+            arch = settings.sequence.arch if stage == "sequence" else settings.features.arch
+            if arch in info:
+                return arch
+    is_features = {g: "spatial_features" in i["datasets"] for g, i in info.items()}
+    kind = [g for g, f in is_features.items() if f == (stage != "sequence")]
+    return kind[0] if len(kind) == 1 else None
+
+
+def _probabilities(record, model_dir: Path | None, behaviors: list[str]):
+    """(P reordered to ``behaviors``, thresholds) of the model's group in the outputs file."""
+    from ethogram.io.outputs import group_info, read_outputs
+
+    path = record.outputs_path
+    if model_dir is None or not path.is_file():
+        return None, None
+    group = _model_group(path, model_dir)
     if group is None:
         return None, None
-    data = read_outputs(
-        path,
-        group,
-        datasets=[
-            d
-            for d in ("P", "class_names", "thresholds")
-            if d in group_info(path)[group]["datasets"]
-        ],
-    )
+    present = group_info(path)[group]["datasets"]
+    wanted = [d for d in ("P", "class_names", "thresholds") if d in present]
+    data = read_outputs(path, group, datasets=wanted)
     names = list(data.get("class_names") or behaviors)
     if sorted(names) != sorted(behaviors):
         return None, None
@@ -321,6 +339,11 @@ def load_project_pairs(
         raise ProjectError(
             f"{project.root}: no video of split {split!r} has both labels and predictions "
             f"({len(records)} video(s) checked); run `ethogram predict` first"
+        )
+    if model_dir is None and any(r.outputs_path.is_file() for r in records):
+        warnings.append(
+            f"no finished model in {project.models_dir}: probabilities in the outputs files are "
+            "not used (AUROC/AP and curves need them; pass --model DIR)"
         )
     if any(p.probabilities is None for p in pairs) and any(
         p.probabilities is not None for p in pairs
