@@ -23,8 +23,10 @@ For each video three files are written:
 
   <video>_outputs.h5        features and probabilities (one group per model)
 
-Videos already predicted by the same model are skipped (use --overwrite to redo them). A video
-that cannot be read is reported and the others still finish; the exit code is then 2.
+Videos already predicted by the same model are skipped (use --overwrite to redo them;
+features already in <video>_outputs.h5 from the same feature extractor are reused, unless
+--recompute-features). A video that cannot be read is reported and the others still finish;
+the exit code is then 2.
 
 The model is the project's newest sequence model (else its newest feature extractor), or --model.
 Thresholds and minimum bout lengths come from the model.
@@ -47,6 +49,9 @@ def predict(
     ),
     out: Path = typer.Option(None, "--out", "-o", help="Folder for the result files."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo videos already predicted."),
+    recompute_features: bool = typer.Option(
+        False, "--recompute-features", help="Extract features again even if already stored."
+    ),
     model: str = typer.Option(
         None, "--model", "-m", help="Model folder (path or name in PROJECT/models)."
     ),
@@ -58,7 +63,13 @@ def predict(
 
     project = Project.open(project_path)
     results = run_predict(
-        project, videos or None, out=out, overwrite=overwrite, model=model, device=device
+        project,
+        videos or None,
+        out=out,
+        overwrite=overwrite or recompute_features,
+        model=model,
+        device=device,
+        recompute_features=recompute_features,
     )
     for result in results:
         if result.status == "failed":

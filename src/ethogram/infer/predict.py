@@ -208,9 +208,25 @@ class Predictor:
         return bool(stored) and Path(stored).name == self.model_dir.name
 
     # ---- the chain -------------------------------------------------------------------------
-    def extract(self, video: Path, outputs_path: Path, overwrite: bool = False) -> str:
-        """Make sure ``outputs_path`` has this feature extractor's features; return the group."""
-        group = None if overwrite else self._feature_group(outputs_path)
+    def extract(
+        self,
+        video: Path,
+        outputs_path: Path,
+        n_frames: int | None = None,
+        recompute: bool = False,
+    ) -> str:
+        """Make sure ``outputs_path`` has this feature extractor's features; return the group.
+
+        Features already there are reused unless ``recompute``, or unless their length differs
+        from ``n_frames`` (the video was replaced since).
+        """
+        from ethogram.io.outputs import group_info
+
+        group = None if recompute else self._feature_group(outputs_path)
+        if group is not None and n_frames is not None:
+            shape = group_info(outputs_path)[group]["datasets"].get("spatial_features", (None,))
+            if shape[0] != n_frames:
+                group = None
         if group is None:
             from ethogram.infer.extract import extract_video
 
@@ -221,17 +237,37 @@ class Predictor:
         return group
 
     def probabilities(
-        self, video: str | Path, outputs_path: str | Path, overwrite: bool = False
+        self,
+        video: str | Path,
+        outputs_path: str | Path,
+        overwrite: bool = False,
+        n_frames: int | None = None,
+        recompute_features: bool = False,
     ) -> np.ndarray:
         """Per-frame probabilities (T, K) of a video, computing and storing what is missing.
 
         Features go to the feature extractor's group of ``outputs_path``; a sequence model's
         probabilities to its group (``tgmj``), with thresholds and class names.
+
+        Parameters
+        ----------
+        video, outputs_path
+            The video and its outputs file (created if missing).
+        overwrite
+            Recompute the model's probabilities even if the outputs file holds them.
+        n_frames
+            The video's frame count, if known: stored features of another length are redone.
+        recompute_features
+            Extract features again even if the outputs file holds this extractor's features.
         """
         video, outputs_path = Path(video), Path(outputs_path)
-        if not overwrite and self._model_group_current(outputs_path, self.group):
+        if (
+            not (overwrite or recompute_features)
+            and self._model_group_current(outputs_path, self.group)
+            and self._length_ok(outputs_path, self.group, n_frames)
+        ):
             return np.asarray(read_outputs(outputs_path, self.group, ["P"])["P"], np.float32)
-        feature_group = self.extract(video, outputs_path, overwrite)
+        feature_group = self.extract(video, outputs_path, n_frames, recompute_features)
         if self._sequence is None:
             data = read_outputs(outputs_path, feature_group, ["P", "class_names"])
             self._check_names(data["class_names"], outputs_path)
@@ -259,6 +295,15 @@ class Predictor:
         )
         return probs
 
+    @staticmethod
+    def _length_ok(outputs_path: Path, group: str | None, n_frames: int | None) -> bool:
+        from ethogram.io.outputs import group_info
+
+        if n_frames is None or group is None:
+            return True
+        shape = group_info(outputs_path).get(group, {}).get("datasets", {}).get("P", (None,))
+        return shape[0] == n_frames
+
     def _check_names(self, names: Sequence[str], source: Path) -> None:
         if not self.class_names:
             self.class_names = list(names)
@@ -285,8 +330,14 @@ class Predictor:
         group = self._feature_group(target.outputs_path)
         return group is not None
 
-    def run(self, target: VideoTarget, overwrite: bool = False) -> VideoResult:
-        """Predict one video and write its three files; raises on failure."""
+    def run(
+        self, target: VideoTarget, overwrite: bool = False, recompute_features: bool = False
+    ) -> VideoResult:
+        """Predict one video and write its three files; raises on failure.
+
+        ``overwrite`` recomputes the model's probabilities; ``recompute_features`` also the
+        features (otherwise features of the same extractor in the outputs file are reused).
+        """
         from ethogram.io.labels import write_labels
         from ethogram.io.video import video_info
 
@@ -295,7 +346,13 @@ class Predictor:
             raise EthogramError(f"{target.video}: video file not found")
         info = video_info(target.video)
         target.out_dir.mkdir(parents=True, exist_ok=True)
-        probs = self.probabilities(target.video, target.outputs_path, overwrite)
+        probs = self.probabilities(
+            target.video,
+            target.outputs_path,
+            overwrite,
+            n_frames=info.n_frames,
+            recompute_features=recompute_features,
+        )
         values = self.ethogram(probs)
         write_labels(target.predictions_path, values, self.class_names, backup=False)
         fps = float(getattr(info, "fps", 0) or 0) or DEFAULT_FPS
@@ -392,6 +449,7 @@ def predict(
     model: str | Path | None = None,
     progress: bool = True,
     device: str | None = None,
+    recompute_features: bool = False,
 ) -> list[VideoResult]:
     """Predict many videos with one model; failures are recorded, not raised.
 
@@ -404,13 +462,16 @@ def predict(
     out
         Folder for the result files (default: beside each video; a project video's folder).
     overwrite
-        Recompute everything, even for videos already predicted by this model.
+        Predict again videos already predicted by this model (features of the same extractor
+        stored in their outputs files are reused).
     model
         Model folder (default: the project's newest sequence model, else feature model).
     progress
         Show one progress bar over all videos.
     device
         ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
+    recompute_features
+        Extract features again even where the outputs files hold them.
 
     Returns
     -------
@@ -436,7 +497,7 @@ def predict(
                 if not overwrite and predictor.is_done(target):
                     results.append(VideoResult(target, "skipped", "already predicted"))
                 else:
-                    results.append(predictor.run(target, overwrite))
+                    results.append(predictor.run(target, overwrite, recompute_features))
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # one bad video must not stop the others

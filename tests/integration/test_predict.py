@@ -1,0 +1,127 @@
+"""Predicting project videos: CSV formats, bouts, skipping, failures, the Classifier facade.
+
+The project's videos are real (tiny) files whose outputs already hold features, so these tests
+exercise the sequence model, post-processing and files without running the feature extractor
+(the end-to-end test runs the whole chain from pixels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ethogram.errors import EthogramError
+from ethogram.infer.predict import collect_targets, predict, summary_line
+from ethogram.io.labels import read_labels
+from ethogram.io.outputs import read_outputs
+from ethogram.io.video import write_video
+from ethogram.train.sequence import train_sequence
+from tests.integration.test_train_sequence import NAMES, _settings, make_feature_project
+
+N_FRAMES = 90
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A project of 3 real tiny videos with features, and a trained sequence model."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("predict") / "proj"
+    project = make_feature_project(root, n_videos=3, n_frames=N_FRAMES)
+    rng = np.random.default_rng(0)
+    for record in project.videos:
+        record.video_path.unlink()
+        frames = rng.integers(0, 255, (N_FRAMES, 32, 32, 3), dtype=np.uint8)
+        write_video(record.folder / f"{record.stem}.mp4", frames, fps=15)
+    model_dir = train_sequence(project, _settings("sequence.epochs=2"), progress=False)
+    torch.set_num_threads(threads)
+    return project, model_dir
+
+
+def test_project_videos_get_predictions_bouts_and_probabilities(trained):
+    project, model_dir = trained
+    results = predict(project, overwrite=True, progress=False)
+    assert [r.status for r in results] == ["done"] * 3, [r.reason for r in results]
+    for record in project.videos:
+        csv = record.predictions_path
+        header = csv.read_text().splitlines()[0]
+        assert header == "," + ",".join(NAMES)  # unnamed index column, background first
+        table = read_labels(csv, n_frames=N_FRAMES)
+        assert table.behaviors == NAMES
+        assert set(np.unique(table.values)) <= {0, 1}
+        # background is 1 exactly when no other behavior is
+        np.testing.assert_array_equal(table.values[:, 0], table.values[:, 1:].max(axis=1) == 0)
+        bouts = pd.read_csv(record.folder / f"{record.stem}_bouts.csv")
+        assert list(bouts.columns) == [
+            "behavior",
+            "start_frame",
+            "end_frame",
+            "duration_frames",
+            "start_s",
+            "end_s",
+            "duration_s",
+        ]
+        assert set(bouts["behavior"]) <= {"groom", "rear"}
+        np.testing.assert_allclose(bouts["duration_s"], bouts["duration_frames"] / 15)
+        groom = table.values[:, 1] == 1
+        assert bouts.loc[bouts.behavior == "groom", "duration_frames"].sum() == groom.sum()
+        out = read_outputs(record.outputs_path, "tgmj")
+        assert out["P"].shape == (N_FRAMES, 3)
+        assert out["attrs"]["model_dir"] == str(model_dir)
+
+
+def test_second_run_skips_finished_videos_and_overwrite_redoes_them(trained):
+    project, _ = trained
+    predict(project, progress=False)
+    before = project.videos[0].predictions_path.stat().st_mtime_ns
+    results = predict(project, progress=False)
+    assert [r.status for r in results] == ["skipped"] * 3
+    assert project.videos[0].predictions_path.stat().st_mtime_ns == before
+    assert summary_line(results).startswith("0 predicted (0 frames), 3 skipped")
+    project.videos[1].predictions_path.unlink()
+    assert [r.status for r in predict(project, progress=False)] == ["skipped", "done", "skipped"]
+
+
+def test_a_corrupt_video_is_reported_and_the_others_finish(trained, tmp_path):
+    project, _ = trained
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    stems = [r.stem for r in project.videos]
+    results = predict(project, [stems[0], str(bad), stems[1]], overwrite=True, progress=False)
+    assert [r.status for r in results] == ["done", "failed", "done"]
+    assert "broken.mp4" in results[1].reason
+    assert not (tmp_path / "broken_predictions.csv").exists()
+    assert summary_line(results).endswith("1 failed: broken.mp4")
+
+
+def test_predictions_go_to_the_out_folder_and_clashing_names_are_refused(trained, tmp_path):
+    project, _ = trained
+    stem = project.videos[0].stem
+    targets = collect_targets(project, [stem], out=tmp_path / "out")
+    assert targets[0].predictions_path == tmp_path / "out" / f"{stem}_predictions.csv"
+    a, b = tmp_path / "a" / "x.mp4", tmp_path / "b" / "x.mp4"
+    for path in (a, b):
+        path.parent.mkdir()
+        path.write_bytes(b"")
+    with pytest.raises(EthogramError, match="would both write"):
+        collect_targets(project, [a, b], out=tmp_path / "out")
+    with pytest.raises(EthogramError, match="no such video"):
+        collect_targets(project, ["not_a_video_name"])
+
+
+def test_classifier_predicts_a_dataframe_per_frame(trained):
+    from ethogram import Classifier
+
+    project, model_dir = trained
+    clf = Classifier.from_project(project.root)
+    assert clf.model_dir == model_dir and clf.behaviors == NAMES
+    record = project.videos[0]
+    proba = clf.predict_proba(record.video_path, outputs=record.outputs_path)
+    frame = clf.predict(record.video_path, outputs=record.outputs_path)
+    assert proba.shape == frame.shape == (N_FRAMES, 3)
+    assert list(frame.columns) == NAMES
+    assert set(np.unique(frame.to_numpy())) <= {0, 1}
+    np.testing.assert_allclose(proba.to_numpy(), read_outputs(record.outputs_path, "tgmj")["P"])
+    assert Classifier.from_dir(model_dir).thresholds == clf.thresholds
