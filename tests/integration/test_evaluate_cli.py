@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ethogram.evaluate import load_project_pairs
 from ethogram.io.labels import write_labels
 from ethogram.io.outputs import write_group
 from ethogram.project import Project
@@ -129,17 +130,7 @@ def test_project_mode_uses_the_model_split_probabilities_and_video_fps(tmp_path)
     assert {"pr_curves.png", "threshold_curves.png", "training_curves.png"} <= figs
     assert "preset: fast" in (out / "report.html").read_text()
 
-    result = run_cli("evaluate", project.root, "--split", "all", "--out", tmp_path / "all")
-    assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "all" / "metrics.json").read_text())["n_videos"] == 3
-
-
-def test_project_mode_with_an_empty_split_says_which(tmp_path):
-    project = Project.create(tmp_path / "proj", ["groom", "rear"])
-    model = project.models_dir / "250101_120000_sequence"
-    model.mkdir()
-    (model / "best.pt").write_bytes(b"")
-    (model / "split.yaml").write_text(yaml.safe_dump({"train": [], "val": [], "test": []}))
-    result = run_cli("evaluate", project.root)
-    assert result.returncode == 2
-    assert "split.yaml" in result.stderr and "'test'" in result.stderr
+    everything = load_project_pairs(project.root, split="all")
+    assert [p.name for p in everything.pairs] == ["v1", "v2", "v3"]
+    assert everything.model_dir == model
+    assert everything.pairs[0].probabilities.shape == (len(TRUTH), 3)

@@ -202,7 +202,10 @@ def test_choose_thresholds_maximizes_f1_per_class():
     assert thresholds[2] == 0.5  # no positives: default
     grid = np.unique(probs)
     for k in range(2):
-        best = max(skm.f1_score(labels[:, k], probs[:, k] >= g) for g in grid)
+        y = labels[:, k] == 1
+        pred = probs[:, k][None, :] >= grid[:, None]  # every distinct threshold at once
+        tp = (pred & y).sum(1)
+        best = np.max(2 * tp / (pred.sum(1) + y.sum()))
         assert skm.f1_score(labels[:, k], probs[:, k] >= thresholds[k]) == pytest.approx(best)
         assert skm.f1_score(labels[:, k], probs[:, k] > thresholds[k]) == pytest.approx(best)
 
@@ -239,3 +242,22 @@ def test_mismatched_shapes_name_the_video():
         evaluate_sequences([("clipA", labels, labels[:-1])], NAMES)
     with pytest.raises(LabelError, match="background"):
         evaluate_sequences([("v", labels, labels)], ["groom", "background", "rear"])
+
+
+def test_edit_distance_matches_the_textbook_dynamic_programme():
+    from ethogram.evaluate.metrics import _levenshtein
+
+    def reference(a, b):
+        d = np.zeros((len(a) + 1, len(b) + 1), int)
+        d[:, 0], d[0, :] = np.arange(len(a) + 1), np.arange(len(b) + 1)
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                cost = int(a[i - 1] != b[j - 1])
+                d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + cost)
+        return d[-1, -1]
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        a = rng.integers(1, 4, rng.integers(0, 10))
+        b = rng.integers(1, 4, rng.integers(0, 10))
+        assert _levenshtein(a, b) == reference(a, b)

@@ -211,14 +211,19 @@ def segment_counts(
 
 
 def _levenshtein(a: np.ndarray, b: np.ndarray) -> int:
-    prev = np.arange(len(b) + 1)
+    """Edit distance, one row of the dynamic programme at a time (vectorized over ``b``).
+
+    Within a row, ``cur[j] = min(prev[j] + 1, prev[j-1] + cost, cur[j-1] + 1)``; the last term
+    is a running minimum: ``cur[j] = j + min_{i<=j}(tmp[i] - i)``.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    idx = np.arange(len(b) + 1)
+    prev = idx.copy()
     for i in range(1, len(a) + 1):
-        cur = np.empty_like(prev)
-        cur[0] = i
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-        prev = cur
+        tmp = np.empty_like(prev)
+        tmp[0] = i
+        tmp[1:] = np.minimum(prev[1:] + 1, prev[:-1] + (b != a[i - 1]))
+        prev = np.minimum.accumulate(tmp - idx) + idx
     return int(prev[-1])
 
 
