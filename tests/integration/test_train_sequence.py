@@ -15,16 +15,12 @@ import torch
 import yaml
 
 from ethogram.config import load_settings
+from ethogram.infer.sequence import load_sequence_model, sequence_logits, write_sequence_outputs
 from ethogram.io.labels import write_labels
 from ethogram.io.outputs import list_groups, read_outputs, write_group
 from ethogram.project import Project
 from ethogram.train.common import save_checkpoint
-from ethogram.train.sequence import (
-    load_sequence_model,
-    sequence_logits,
-    train_sequence,
-    write_sequence_outputs,
-)
+from ethogram.train.sequence import train_sequence
 
 NAMES = ["background", "groom", "rear"]
 FEATURE_DIR = "240101_000000_features"

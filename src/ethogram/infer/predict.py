@@ -153,7 +153,7 @@ class Predictor:
         self._sequence = None
         self._feature_model = None
         if self.stage == "sequence":
-            from ethogram.train.sequence import load_sequence_model
+            from ethogram.infer.sequence import load_sequence_model
 
             self._sequence = load_sequence_model(self.model_dir, self.device)
             self.class_names = list(self._sequence.class_names)
@@ -197,7 +197,7 @@ class Predictor:
         return list(self.class_names)
 
     def _feature_group(self, outputs_path: Path) -> str | None:
-        from ethogram.train.sequence import feature_group
+        from ethogram.infer.sequence import feature_group
 
         return feature_group(outputs_path, self.feature_model_dir, self.settings.features.arch)
 
@@ -274,7 +274,7 @@ class Predictor:
             self.group = feature_group
             return np.asarray(data["P"], np.float32)
         from ethogram.data.sequence import load_sequence_inputs
-        from ethogram.train.sequence import sequence_logits
+        from ethogram.infer.sequence import sequence_logits
 
         inputs = load_sequence_inputs(outputs_path, feature_group)
         logits = sequence_logits(self._sequence.model, inputs, self.device)

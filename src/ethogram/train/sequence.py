@@ -8,13 +8,12 @@ video's outputs file, in a group named after the architecture (``tgmj``), as Dee
 
 The model directory holds ``config.yaml``, ``checkpoint.pt`` (resume), ``best.pt``,
 ``metrics.json`` (with ``thresholds``, ``min_bout_frames`` and ``test`` metrics) and
-``figures/training_curves.png``. :func:`load_sequence_model` and :func:`sequence_logits` are the
-inference side, used by :mod:`ethogram.infer.predict`.
+``figures/training_curves.png``. The inference side (loading, running over videos, writing
+outputs) is :mod:`ethogram.infer.sequence`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,132 +31,16 @@ from ethogram.data.sequence import (
     positive_fraction,
 )
 from ethogram.errors import ModelError, ProjectError
-from ethogram.io.outputs import find_group, list_groups, read_outputs, write_group
+from ethogram.infer.sequence import (
+    build_sequence_model,
+    feature_group,
+    sequence_logits,
+    trained_feature_dir,
+    write_sequence_outputs,
+)
 
 STAGE = "sequence"
 MAX_POS_WEIGHT = 100.0
-
-
-class SequenceModel(nn.Module):
-    """A TGM/TGMJ network with the feature normalization of its training set built in.
-
-    ``forward(features (B, T, F), logits (B, T, K)) -> logits (B, T, K)``.
-    """
-
-    def __init__(self, net: nn.Module, mean: np.ndarray, std: np.ndarray) -> None:
-        super().__init__()
-        self.net = net
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-
-    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net((features - self.mean) / self.std, logits)
-
-
-def build_sequence_model(
-    settings: Settings, in_features: int, num_classes: int, mean=None, std=None
-) -> SequenceModel:
-    """Create the sequence model named by ``settings.sequence.arch``."""
-    from ethogram.nn.tgm import create_sequence_model
-
-    s = settings.sequence
-    net = create_sequence_model(
-        s.arch,
-        in_features=in_features,
-        num_classes=num_classes,
-        n_filters=s.n_filters,
-        filter_length=s.filter_length,
-        num_layers=s.num_layers,
-        hidden=s.hidden,
-        dropout=s.dropout,
-    )
-    mean = np.zeros(in_features, np.float32) if mean is None else mean
-    std = np.ones(in_features, np.float32) if std is None else std
-    return SequenceModel(net, mean, std)
-
-
-@dataclass
-class LoadedSequenceModel:
-    """A trained sequence model and what it needs at inference."""
-
-    model: SequenceModel
-    model_dir: Path
-    settings: Settings
-    class_names: list[str]
-    thresholds: np.ndarray
-    feature_model_dir: Path | None
-    min_bout_frames: dict[str, int]
-
-    @property
-    def arch(self) -> str:
-        """``tgm`` or ``tgmj``: also the name of its group in the outputs files."""
-        return self.settings.sequence.arch
-
-
-def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu"):
-    """Load a trained sequence model from its directory (``config.yaml`` + ``best.pt``).
-
-    Returns
-    -------
-    LoadedSequenceModel
-    """
-    from ethogram.train.common import BEST_NAME, load_training_checkpoint, read_metrics
-
-    model_dir = Path(model_dir)
-    settings = read_settings(model_dir / "config.yaml")
-    state = load_training_checkpoint(model_dir / BEST_NAME)
-    extra = state.get("extra") or {}
-    for key in ("in_features", "class_names"):
-        if key not in extra:
-            raise ModelError(f"{model_dir / BEST_NAME}: not a sequence model (no {key!r})")
-    names = list(extra["class_names"])
-    model = build_sequence_model(settings, int(extra["in_features"]), len(names))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        raise ModelError(f"{model_dir / BEST_NAME}: does not fit its config.yaml ({exc})") from exc
-    model.to(device).eval()
-    metrics = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
-    thresholds = np.asarray(metrics.get("thresholds") or extra.get("thresholds"), np.float32)
-    if thresholds.shape != (len(names),):
-        thresholds = np.full(len(names), 0.5, np.float32)
-    feature_dir = extra.get("feature_model_dir")
-    return LoadedSequenceModel(
-        model=model,
-        model_dir=model_dir,
-        settings=settings,
-        class_names=names,
-        thresholds=thresholds,
-        feature_model_dir=Path(feature_dir) if feature_dir else None,
-        min_bout_frames=dict(metrics.get("min_bout_frames") or {}),
-    )
-
-
-@torch.no_grad()
-def sequence_logits(
-    model: nn.Module, inputs: SequenceInputs, device: str | torch.device = "cpu", chunk: int = 8192
-) -> np.ndarray:
-    """Run the sequence model over a whole video; returns float32 logits (T, K).
-
-    Long videos are processed in chunks of ``chunk`` frames with enough context on both sides
-    (the model's receptive field) that the result equals one pass over the whole video.
-    """
-    from ethogram.nn.tgm import receptive_field
-
-    model.eval()
-    net = model.net if isinstance(model, SequenceModel) else model
-    margin = receptive_field(net)
-    n = inputs.n_frames
-    out = []
-    for start in range(0, max(n, 1), chunk):
-        lo, hi = max(start - margin, 0), min(start + chunk + margin, n)
-        feats = torch.from_numpy(inputs.features[lo:hi]).to(device)[None]
-        logits = None
-        if inputs.logits is not None and getattr(net, "uses_logits", False):
-            logits = torch.from_numpy(inputs.logits[lo:hi]).to(device)[None]
-        y = model(feats, logits)[0].float().cpu().numpy()
-        out.append(y[start - lo : start - lo + min(chunk, n - start)])
-    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Tensor):
@@ -167,17 +50,6 @@ def masked_bce(logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Ten
         logits, labels.clamp(min=0), pos_weight=pos_weight, reduction="none"
     )
     return (loss * mask).sum() / mask.sum().clamp(min=1)
-
-
-def feature_group(outputs_path: Path, feature_model_dir: Path, arch: str | None = None):
-    """The group of ``outputs_path`` written by the feature model in ``feature_model_dir``."""
-    group = find_group(outputs_path, feature_model_dir, required=("spatial_features",))
-    if group is None and arch and arch in list_groups(outputs_path):
-        info = read_outputs(outputs_path, arch, datasets=[])
-        stored = str(info["attrs"].get("model_dir") or "")
-        if not stored:  # written by DeepEthogram, which records no model folder
-            group = arch
-    return group
 
 
 def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]]:
@@ -419,7 +291,7 @@ def _finish(project, settings, model, model_dir, inputs, split, thresholds, devi
     )
     result: dict[str, Any] = {"thresholds": thresholds.tolist(), "min_bout_frames": min_bout}
     if split["test"]:
-        feature_dir = Path(read_outputs_attr(model_dir))
+        feature_dir = Path(trained_feature_dir(model_dir))
         result["test"] = evaluate_held_out(
             [inputs[s] for s in split["test"]],
             model,
@@ -432,13 +304,6 @@ def _finish(project, settings, model, model_dir, inputs, split, thresholds, devi
         )
     write_sequence_outputs(project, model_dir, model, settings, thresholds, device, progress)
     return result
-
-
-def read_outputs_attr(model_dir: Path) -> str:
-    """The feature model folder a sequence model was trained on (from its metrics.json)."""
-    from ethogram.train.common import read_metrics
-
-    return str(read_metrics(model_dir).get("feature_model_dir") or "")
 
 
 def _feature_thresholds(feature_model_dir: Path, n_classes: int) -> np.ndarray:
@@ -505,65 +370,4 @@ def evaluate_held_out(
     return out
 
 
-def write_sequence_outputs(
-    project,
-    model_dir: Path,
-    model: nn.Module | None = None,
-    settings: Settings | None = None,
-    thresholds: np.ndarray | None = None,
-    device: str | torch.device = "cpu",
-    progress: bool = True,
-    stems: list[str] | None = None,
-) -> list[Path]:
-    """Write the sequence model's ``P``, ``logits``, ``thresholds`` and ``class_names`` into the
-    outputs file of every project video (or ``stems``) that has the feature model's features.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The outputs files written.
-    """
-    from ethogram.train.common import progress_iter
-
-    model_dir = Path(model_dir)
-    if model is None or settings is None or thresholds is None:
-        loaded = load_sequence_model(model_dir, device)
-        model, settings, thresholds = loaded.model, loaded.settings, loaded.thresholds
-    feature_dir = Path(read_outputs_attr(model_dir))
-    names = project.behaviors
-    arch = settings.sequence.arch
-    records = [r for r in project.videos if stems is None or r.stem in stems]
-    written = []
-    for record in progress_iter(records, len(records), "sequence outputs", progress):
-        group = feature_group(record.outputs_path, feature_dir, settings.features.arch)
-        if group is None:
-            continue
-        inputs = load_sequence_inputs(record.outputs_path, group, stem=record.stem)
-        logits = sequence_logits(model, inputs, device)
-        probs = (1 / (1 + np.exp(-logits))).astype(np.float32)
-        write_group(
-            record.outputs_path,
-            arch,
-            {
-                "P": probs,
-                "logits": logits,
-                "thresholds": np.asarray(thresholds, np.float32),
-                "class_names": names,
-            },
-            attrs={"model_dir": str(model_dir), "feature_model_dir": str(feature_dir)},
-        )
-        written.append(record.outputs_path)
-    return written
-
-
-__all__ = [
-    "LoadedSequenceModel",
-    "SequenceModel",
-    "build_sequence_model",
-    "evaluate_held_out",
-    "load_sequence_model",
-    "masked_bce",
-    "sequence_logits",
-    "train_sequence",
-    "write_sequence_outputs",
-]
+__all__ = ["evaluate_held_out", "masked_bce", "read_split", "train_sequence"]
