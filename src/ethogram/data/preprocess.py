@@ -1,0 +1,481 @@
+"""Network inputs of the two-stream feature extractor, shared by training and extraction.
+
+Both paths push the same decoded frames through :class:`FramePreprocessor`, so a model sees
+identical inputs when it is trained and when it extracts features:
+
+- **RGB**: frames resized to ``features.input_size`` square (``cv2.INTER_AREA``), kept as uint8;
+  :func:`rgb_to_tensor` scales them to [0, 1] and normalizes with the ImageNet mean and standard
+  deviation (:data:`RGB_MEAN`, :data:`RGB_STD`), as the pretrained networks expect.
+- **Flow**: optical flow at ``flow.size`` from :mod:`ethogram.flow.api` (DIS or MotionNet), in
+  pixels per frame, divided by ``FLOW_UNIT * flow.size`` (so 1.0 means a motion of 2 % of the frame
+  width per frame, the same at any flow size) and clipped to +-``FLOW_CLIP``; stored as float16.
+- **Stacks**: the spatial input of frame ``t`` is the ``n_rgb`` frames centered on ``t``; the
+  motion input is the ``n_flows`` flow fields centered on ``t`` (flow ``i`` maps frame ``i`` to
+  ``i + 1``, so with ``n_flows = 10`` frame ``t`` sees flows ``t-5 .. t+4``, i.e. frames
+  ``t-5 .. t+5``). Indices
+  past either end of the video repeat the first or last frame/flow (edge padding), see
+  :func:`stack_indices`.
+
+Caches: :func:`prepare_video` decodes a video once and stores its resized frames and normalized
+flow on disk, in ``<video folder>/.cache/``: ``rgb_<key>.raw`` / ``flow_<key>.raw`` with a JSON
+sidecar ``<name>.json`` (shape, dtype, settings). The key hashes the video's name, size and
+modification time and the settings that change the array, so a new setting or a replaced video
+makes a new cache. The data are written under a temporary name and renamed; the sidecar is
+written last, so a partial cache never looks complete. Arrays are opened as read-only memmaps:
+a 30-minute video never has to sit in RAM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ethogram.errors import FlowError, VideoError
+from ethogram.flow.dis import resize_frames
+from ethogram.io.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    import torch
+
+    from ethogram.config import Settings
+
+__all__ = [
+    "CACHE_DIR",
+    "FLOW_CLIP",
+    "FLOW_UNIT",
+    "RGB_MEAN",
+    "RGB_STD",
+    "FramePreprocessor",
+    "StackAssembler",
+    "VideoArrays",
+    "cache_key",
+    "flow_to_tensor",
+    "normalize_flow",
+    "prepare_frames",
+    "prepare_video",
+    "rgb_to_tensor",
+    "stack_indices",
+]
+
+RGB_MEAN = (0.485, 0.456, 0.406)
+RGB_STD = (0.229, 0.224, 0.225)
+FLOW_UNIT = 0.02
+FLOW_CLIP = 10.0
+FLOW_DTYPE = np.float16
+CACHE_DIR = ".cache"
+CACHE_VERSION = 1
+CHUNK_SIZE = 256
+
+
+# ---- per-frame transforms -----------------------------------------------------------------------
+def normalize_flow(flow: np.ndarray, flow_size: int) -> np.ndarray:
+    """Scale flow in pixels per frame at ``flow_size`` to network units (see module docstring).
+
+    Returns float16 ``(n, 2, s, s)``, clipped to +-FLOW_CLIP.
+    """
+    scaled = np.asarray(flow, np.float32) / np.float32(FLOW_UNIT * flow_size)
+    return np.clip(scaled, -FLOW_CLIP, FLOW_CLIP).astype(FLOW_DTYPE)
+
+
+def stack_indices(centers: np.ndarray | Iterable[int], n: int, total: int) -> np.ndarray:
+    """Indices of the ``n`` items centered on each center, edge-padded into ``[0, total)``.
+
+    Parameters
+    ----------
+    centers
+        Frame indices ``(B,)``.
+    n
+        Items per stack; the stack of ``t`` covers ``t - n // 2 .. t - n // 2 + n - 1``.
+    total
+        Number of items (frames for RGB, ``T - 1`` flows for flow).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(B, n)``.
+    """
+    centers = np.asarray(centers, dtype=np.int64).reshape(-1, 1)
+    offsets = np.arange(n, dtype=np.int64) - n // 2
+    return np.clip(centers + offsets, 0, max(total - 1, 0))
+
+
+def rgb_to_tensor(rgb: np.ndarray, three_d: bool = False, device: Any = None) -> torch.Tensor:
+    """uint8 stacks ``(B, n_rgb, S, S, 3)`` to a normalized float tensor.
+
+    Returns ``(B, 3 * n_rgb, S, S)`` (frames stacked along channels), or ``(B, 3, n_rgb, S, S)``
+    for 3D networks.
+    """
+    import torch
+
+    x = torch.as_tensor(np.ascontiguousarray(rgb), device=device)
+    x = x.permute(0, 1, 4, 2, 3).float().div_(255.0)  # (B, n, 3, S, S)
+    mean = torch.tensor(RGB_MEAN, device=x.device).view(1, 1, 3, 1, 1)
+    std = torch.tensor(RGB_STD, device=x.device).view(1, 1, 3, 1, 1)
+    x = (x - mean) / std
+    if three_d:
+        return x.permute(0, 2, 1, 3, 4).contiguous()
+    return x.flatten(1, 2)
+
+
+def flow_to_tensor(flow: np.ndarray, device: Any = None) -> torch.Tensor:
+    """Normalized flow stacks ``(B, n_flows, 2, s, s)`` to a tensor ``(B, 2 * n_flows, s, s)``.
+
+    Channels alternate dx, dy per flow field (``2 * i`` is dx of field ``i``).
+    """
+    import torch
+
+    x = torch.as_tensor(np.ascontiguousarray(flow), device=device).float()
+    return x.flatten(1, 2)
+
+
+def is_3d(arch: str) -> bool:
+    """True for networks that take ``(B, C, T, H, W)`` clips (e.g. ``resnet3d18``)."""
+    return "3d" in arch.lower()
+
+
+# ---- streaming preprocessing --------------------------------------------------------------------
+class FramePreprocessor:
+    """Turn decoded frames, chunk by chunk, into resized RGB and normalized flow.
+
+    Parameters
+    ----------
+    settings
+        Full settings (``features.input_size``, ``flow.*``).
+    flow_model
+        A loaded MotionNet when ``flow.method == "motionnet"`` (default: from
+        ``flow.model_dir``).
+    source
+        Name used in error messages (the video file).
+    """
+
+    def __init__(self, settings: Settings, flow_model: Any = None, source: str = "frames"):
+        from ethogram.flow.api import make_stream
+
+        self.input_size = settings.features.input_size
+        self.flow_size = settings.flow.size
+        self.stream = make_stream(settings.flow, flow_model, source=source)
+        self.source = source
+        self.n_frames = 0
+
+    def push(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add decoded RGB frames ``(n, H, W, 3)`` uint8.
+
+        Returns
+        -------
+        rgb : numpy.ndarray
+            uint8 ``(n, input_size, input_size, 3)``.
+        flow : numpy.ndarray
+            float16 ``(m, 2, flow_size, flow_size)``: the normalized flows these frames complete
+            (DIS: one per frame after the first; MotionNet: whole stacks at a time).
+        """
+        rgb = resize_frames(frames, self.input_size)
+        # flow from the already resized frames when sizes agree (cheaper, same in both paths)
+        flow_input = rgb if self.flow_size == self.input_size else frames
+        self.n_frames += len(frames)
+        return rgb, normalize_flow(self.stream.push(flow_input), self.flow_size)
+
+    def finish(self) -> np.ndarray:
+        """Normalized flows still pending at the end of the video."""
+        if self.n_frames < 2:
+            raise FlowError(f"{self.source}: optical flow needs at least 2 frames, found "
+                            f"{self.n_frames}")  # fmt: skip
+        return normalize_flow(self.stream.finish(), self.flow_size)
+
+
+class StackAssembler:
+    """Collect streamed RGB frames and flows; hand out complete input stacks in frame order.
+
+    Frame ``t`` is ready once every frame and flow its stacks need has arrived (or the video has
+    ended, when edge padding fills the rest). Consumed items are dropped, so memory stays bounded
+    by a chunk plus the stack width.
+    """
+
+    def __init__(self, n_rgb: int, n_flows: int):
+        self.n_rgb, self.n_flows = n_rgb, n_flows
+        self._rgb: list[np.ndarray] = []
+        self._flow: list[np.ndarray] = []
+        self._rgb_start = 0  # global index of the first kept frame
+        self._flow_start = 0
+        self.n_rgb_seen = 0
+        self.n_flow_seen = 0
+        self.next_frame = 0
+        self.finished = False
+
+    def add(self, rgb: np.ndarray, flow: np.ndarray) -> None:
+        """Append resized frames and normalized flows (either may be empty)."""
+        if len(rgb):
+            self._rgb.append(rgb)
+            self.n_rgb_seen += len(rgb)
+        if len(flow):
+            self._flow.append(flow)
+            self.n_flow_seen += len(flow)
+
+    def finish(self) -> None:
+        """Mark the end of the video: the last frames become ready (edge padding)."""
+        self.finished = True
+
+    def _ready_until(self) -> int:
+        if self.finished:
+            return self.n_rgb_seen
+        need_rgb_after = self.n_rgb - 1 - self.n_rgb // 2
+        need_flow_after = self.n_flows - 1 - self.n_flows // 2
+        by_rgb = self.n_rgb_seen - need_rgb_after
+        by_flow = self.n_flow_seen - need_flow_after
+        return max(0, min(by_rgb, by_flow, self.n_rgb_seen))
+
+    def take(self, max_frames: int | None = None) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """Return ``(first_frame, rgb_stacks, flow_stacks)`` of the frames ready now, or None.
+
+        ``rgb_stacks`` is uint8 ``(B, n_rgb, S, S, 3)``, ``flow_stacks`` float16
+        ``(B, n_flows, 2, s, s)``.
+        """
+        stop = self._ready_until()
+        if max_frames is not None:
+            stop = min(stop, self.next_frame + max_frames)
+        if stop <= self.next_frame:
+            return None
+        if self.finished and self.n_flow_seen < 1:
+            raise FlowError("a video needs at least 2 frames for optical flow")
+        rgb = np.concatenate(self._rgb) if len(self._rgb) > 1 else self._rgb[0]
+        flow = np.concatenate(self._flow) if len(self._flow) > 1 else self._flow[0]
+        self._rgb, self._flow = [rgb], [flow]
+        centers = np.arange(self.next_frame, stop)
+        # when not finished, totals are lower bounds that are never reached by ready frames
+        rgb_idx = stack_indices(centers, self.n_rgb, self.n_rgb_seen) - self._rgb_start
+        flow_idx = stack_indices(centers, self.n_flows, self.n_flow_seen) - self._flow_start
+        rgb_stacks, flow_stacks = rgb[rgb_idx], flow[flow_idx]
+        first = self.next_frame
+        self.next_frame = stop
+        # drop what no later frame needs
+        keep_rgb = max(0, min(stop - self.n_rgb // 2, self.n_rgb_seen - 1)) - self._rgb_start
+        keep_flow = max(0, min(stop - self.n_flows // 2, self.n_flow_seen - 1)) - self._flow_start
+        if keep_rgb > 0:
+            self._rgb = [rgb[keep_rgb:]]
+            self._rgb_start += keep_rgb
+        if keep_flow > 0:
+            self._flow = [flow[keep_flow:]]
+            self._flow_start += keep_flow
+        return first, rgb_stacks, flow_stacks
+
+
+# ---- caches -------------------------------------------------------------------------------------
+@dataclass
+class VideoArrays:
+    """Preprocessed inputs of one video (read-only memmaps or in-memory arrays).
+
+    Attributes
+    ----------
+    rgb
+        uint8 ``(T, S, S, 3)``: frames at ``features.input_size``.
+    flow
+        float16 ``(T-1, 2, s, s)``: normalized flow at ``flow.size``.
+    source
+        The video file (for messages).
+    """
+
+    rgb: np.ndarray
+    flow: np.ndarray
+    source: str = ""
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames T."""
+        return int(len(self.rgb))
+
+    def stacks(self, frames: np.ndarray, n_rgb: int, n_flows: int) -> tuple[np.ndarray, np.ndarray]:
+        """RGB stacks ``(B, n_rgb, S, S, 3)`` and flow stacks ``(B, n_flows, 2, s, s)``."""
+        frames = np.asarray(frames)
+        rgb_idx = stack_indices(frames, n_rgb, len(self.rgb))
+        flow_idx = stack_indices(frames, n_flows, len(self.flow))
+        return self.rgb[rgb_idx], self.flow[flow_idx]
+
+
+def _flow_key_settings(settings: Settings) -> dict[str, Any]:
+    flow = settings.flow
+    out: dict[str, Any] = {"method": flow.method, "size": flow.size}
+    if flow.method == "dis":
+        out["dis_preset"] = flow.dis_preset
+    else:
+        out.update(arch=flow.arch, stack_frames=flow.stack_frames, model_dir=flow.model_dir)
+        if flow.model_dir:
+            for name in ("best.pt", "checkpoint.pt"):
+                weights = Path(flow.model_dir) / name
+                if weights.is_file():
+                    out["weights_mtime_ns"] = weights.stat().st_mtime_ns
+                    break
+    # flow is computed from frames resized to input_size when the sizes agree
+    out["from_resized"] = flow.size == settings.features.input_size
+    return out
+
+
+def cache_key(video_path: str | Path, kind: str, settings: Settings) -> str:
+    """Hash of the video's identity and the settings that change the ``kind`` array."""
+    video_path = Path(video_path)
+    stat = video_path.stat()
+    relevant: dict[str, Any] = {"kind": kind, "version": CACHE_VERSION}
+    if kind == "rgb":
+        relevant["input_size"] = settings.features.input_size
+    elif kind == "flow":
+        relevant.update(_flow_key_settings(settings), unit=FLOW_UNIT, clip=FLOW_CLIP)
+    else:
+        raise ValueError(f"unknown cache kind {kind!r}")
+    relevant["video"] = [video_path.name, stat.st_size, stat.st_mtime_ns]
+    text = json.dumps(relevant, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _cache_paths(video_path: Path, kind: str, key: str) -> tuple[Path, Path]:
+    folder = video_path.parent / CACHE_DIR
+    return folder / f"{kind}_{key}.raw", folder / f"{kind}_{key}.json"
+
+
+def _open_cache(data_path: Path, meta_path: Path) -> np.ndarray | None:
+    """A complete cache as a read-only memmap, or None (missing, partial or inconsistent)."""
+    if not meta_path.is_file() or not data_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        shape = tuple(int(s) for s in meta["shape"])
+        dtype = np.dtype(meta["dtype"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if data_path.stat().st_size != int(np.prod(shape)) * dtype.itemsize:
+        return None
+    if int(np.prod(shape)) == 0:
+        return np.zeros(shape, dtype)
+    return np.memmap(data_path, dtype=dtype, mode="r", shape=shape)
+
+
+class _CacheWriter:
+    """Append arrays to ``<name>.raw.tmp``; on close rename it and write the JSON sidecar."""
+
+    def __init__(self, data_path: Path, meta_path: Path, meta: dict[str, Any]):
+        self.data_path, self.meta_path, self.meta = data_path, meta_path, meta
+        data_path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = data_path.with_name(f".{data_path.name}.{os.getpid()}.tmp")
+        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        self.rows = 0
+        self.item_shape: tuple[int, ...] | None = None
+        self.dtype: np.dtype | None = None
+
+    def write(self, array: np.ndarray) -> None:
+        if not len(array):
+            return
+        self.item_shape = tuple(array.shape[1:])
+        self.dtype = array.dtype
+        self.file.write(np.ascontiguousarray(array).tobytes())
+        self.rows += len(array)
+
+    def close(self) -> None:
+        self.file.close()
+        os.replace(self.tmp, self.data_path)
+        meta = dict(self.meta, shape=[self.rows, *self.item_shape], dtype=str(self.dtype))
+        atomic_write_text(self.meta_path, json.dumps(meta, indent=1))
+
+    def abort(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def prepare_frames(
+    chunks: Iterable[np.ndarray], settings: Settings, flow_model: Any = None, source: str = "frames"
+) -> VideoArrays:
+    """Preprocess frames given as chunks of uint8 ``(n, H, W, 3)`` into in-memory arrays."""
+    pre = FramePreprocessor(settings, flow_model, source)
+    rgb, flow = [], []
+    for frames in chunks:
+        r, f = pre.push(frames)
+        rgb.append(r)
+        flow.append(f)
+    flow.append(pre.finish())
+    return VideoArrays(np.concatenate(rgb), np.concatenate(flow), source)
+
+
+def _video_chunks(video_path: Path, progress: bool) -> Iterator[np.ndarray]:
+    from ethogram.flow.api import progress_bar
+    from ethogram.io.video import VideoReader
+
+    with VideoReader(video_path, cache_size=1) as reader:
+        n_frames = len(reader)
+        with progress_bar(n_frames, f"preprocess {video_path.name}", progress) as advance:
+            for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
+                yield frames
+                advance(len(frames))
+
+
+def prepare_video(
+    video_path: str | Path,
+    settings: Settings,
+    progress: bool = True,
+    flow_model: Any = None,
+) -> VideoArrays:
+    """Resized frames and normalized flow of a video, from the on-disk cache or computed once.
+
+    Parameters
+    ----------
+    video_path
+        Video file; the cache goes to ``<its folder>/.cache/``.
+    settings
+        Full settings (``features.input_size`` and ``flow``).
+    progress
+        Show a progress bar while decoding.
+    flow_model
+        A loaded MotionNet for ``flow.method == "motionnet"`` (default: from ``flow.model_dir``).
+
+    Returns
+    -------
+    VideoArrays
+        Read-only memmaps ``rgb`` (T, S, S, 3) uint8 and ``flow`` (T-1, 2, s, s) float16.
+    """
+    video_path = Path(video_path)
+    if not video_path.is_file():
+        raise VideoError(f"{video_path}: video file not found")
+    paths = {kind: _cache_paths(video_path, kind, cache_key(video_path, kind, settings))
+             for kind in ("rgb", "flow")}  # fmt: skip
+    arrays = {kind: _open_cache(*paths[kind]) for kind in paths}
+    if all(a is not None for a in arrays.values()):
+        return VideoArrays(arrays["rgb"], arrays["flow"], str(video_path))
+
+    meta = {"video": video_path.name, "settings": settings.model_dump(mode="json")}
+    writers = {kind: _CacheWriter(*paths[kind], meta) for kind in paths if arrays[kind] is None}
+    try:
+        pre = FramePreprocessor(settings, flow_model, str(video_path))
+        for frames in _video_chunks(video_path, progress):
+            rgb, flow = pre.push(frames)
+            if "rgb" in writers:
+                writers["rgb"].write(rgb)
+            if "flow" in writers:
+                writers["flow"].write(flow)
+        last = pre.finish()
+        if "flow" in writers:
+            writers["flow"].write(last)
+        if pre.n_frames < 2:
+            raise VideoError(f"{video_path}: expected at least 2 frames, found {pre.n_frames}")
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+    for writer in writers.values():
+        writer.close()
+    arrays = {kind: _open_cache(*paths[kind]) for kind in paths}
+    return VideoArrays(arrays["rgb"], arrays["flow"], str(video_path))
+
+
+def clear_cache(video_folder: str | Path) -> int:
+    """Delete the preprocessing caches of a video folder; return the number of files removed."""
+    folder = Path(video_folder) / CACHE_DIR
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if path.suffix in (".raw", ".json", ".tmp"):
+            path.unlink()
+            removed += 1
+    return removed
