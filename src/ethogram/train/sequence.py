@@ -58,14 +58,14 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     Without a split file every video trains and validates (the thresholds then fit the
     training videos).
     """
-    import yaml
+    from ethogram.data.clips import load_split
 
     path = Path(feature_model_dir) / "split.yaml"
     split = {"train": [], "val": [], "test": []}
     if path.is_file():
-        data = yaml.safe_load(path.read_text()) or {}
+        saved = load_split(path)
         for key in split:
-            split[key] = [s for s in (data.get(key) or []) if s in stems]
+            split[key] = [s for s in saved[key] if s in stems]
     known = {s for part in split.values() for s in part}
     split["train"] += [s for s in stems if s not in known]
     if not split["train"]:
@@ -97,11 +97,18 @@ def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=
     return inputs
 
 
-def _frame_f1(probs, labels, thresholds, names) -> float:
+def _stderr_log(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _frame_f1(probs, labels, thresholds, names) -> tuple[float, list[float]]:
+    """Macro F1 of the behaviors (background left out, as the feature stage) and per-class F1."""
     from ethogram.evaluate.metrics import frame_metrics, macro
 
-    preds = (probs >= thresholds).astype(np.int8)
-    return macro(frame_metrics(labels, preds)["f1"], names, True)
+    f1 = frame_metrics(labels, (probs >= thresholds).astype(np.int8))["f1"]
+    return macro(f1, names, False), f1.tolist()
 
 
 def train_sequence(
@@ -229,10 +236,8 @@ def train_sequence(
         probs, labels = np.concatenate(probs), np.concatenate(labels)
         thresholds = choose_thresholds(probs, labels)
         state["thresholds"] = thresholds.tolist()
-        return {
-            "val_loss": float(np.mean(losses)),
-            "val_f1_macro": _frame_f1(probs, labels, thresholds, names),
-        }
+        f1_macro, f1 = _frame_f1(probs, labels, thresholds, names)
+        return {"val_loss": float(np.mean(losses)), "val_f1_macro": f1_macro, "val_f1": f1}
 
     def extra_state() -> dict[str, Any]:
         return {
@@ -265,7 +270,7 @@ def train_sequence(
         load_extra_state=lambda extra: state.update(thresholds=extra.get("thresholds")),
         seed=settings.seed,
         resume=resume is not None,
-        log=None,
+        log=_stderr_log if progress else None,
     )
     best = load_training_checkpoint(model_dir / BEST_NAME)
     model.load_state_dict(best["model"])
