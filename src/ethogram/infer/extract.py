@@ -1,0 +1,361 @@
+"""Feature extraction: run a trained feature extractor over whole videos into ``<stem>_outputs.h5``.
+
+Each video is decoded once, sequentially, in chunks; flow is computed incrementally across chunk
+borders and the two-stream network runs on batches of frames, with exactly the preprocessing used
+in training (:mod:`ethogram.data.preprocess`). Results go to DeepEthogram's layout: a group named
+after the spatial network (e.g. ``resnet18``) holding ``P`` (T, K) probabilities, ``logits``
+(T, K), ``spatial_features`` (T, F), ``flow_features`` (T, F), ``thresholds`` (K,) and
+``class_names`` (K,), with attributes ``model_dir``, ``model_id``, ``n_frames`` and more.
+
+The file is written under a temporary name and renamed into place; other groups of an existing
+file are copied over. An interrupted extraction leaves the previous file as it was.
+
+>>> model = load_feature_model("mice/models/250101_120000_features_resnet18")  # doctest: +SKIP
+>>> extract_video("mice/DATA/s1/s1.mp4", model, "mice/DATA/s1/s1_outputs.h5")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ethogram.config import Settings
+from ethogram.errors import ConfigError, ModelError, ProjectError
+from ethogram.io.atomic import atomic_path
+
+__all__ = [
+    "FeatureModel",
+    "extract_project",
+    "extract_video",
+    "is_extracted",
+    "load_feature_model",
+]
+
+BATCH_SIZE = 64
+CHUNK_SIZE = 128
+FEATURE_DATASETS = ("P", "logits", "spatial_features", "flow_features")
+
+
+@dataclass
+class FeatureModel:
+    """A trained feature extractor, ready for inference.
+
+    Attributes
+    ----------
+    model
+        The :class:`~ethogram.nn.fusion.HiddenTwoStream`, in eval mode on ``device``.
+    settings
+        The settings it was trained with (``config.yaml``).
+    class_names
+        Behaviors, background first.
+    thresholds
+        float32 ``(K,)``: per-class thresholds chosen on validation data.
+    model_dir
+        Its model folder.
+    device
+        Torch device.
+    """
+
+    model: Any
+    settings: Settings
+    class_names: list[str]
+    thresholds: np.ndarray
+    model_dir: Path
+    device: Any
+
+    @property
+    def name(self) -> str:
+        """Group name in outputs files: the spatial network (DeepEthogram's convention)."""
+        return self.settings.features.arch
+
+    @property
+    def model_id(self) -> str:
+        """The model folder's name, e.g. ``250101_120000_features_resnet18``."""
+        return self.model_dir.name
+
+
+def load_feature_model(model_dir: str | Path, device: str | None = None) -> FeatureModel:
+    """Load a trained feature extractor from its model folder.
+
+    Parameters
+    ----------
+    model_dir
+        Folder written by :func:`ethogram.train.features.train_features` (``config.yaml``,
+        ``best.pt``, ``metrics.json``).
+    device
+        ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
+
+    Returns
+    -------
+    FeatureModel
+
+    Raises
+    ------
+    ModelError
+        If the folder is missing, is not a finished feature model, or its weights do not fit.
+    """
+    from ethogram.config import read_settings
+    from ethogram.nn import load_checkpoint
+    from ethogram.train.common import choose_device, load_training_checkpoint, read_metrics
+    from ethogram.train.features import build_feature_model
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: feature model folder not found")
+    if not (model_dir / "config.yaml").is_file():
+        raise ModelError(f"{model_dir}: not a model folder (no config.yaml)")
+    metrics = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
+    if metrics.get("stage", "features") != "features":
+        raise ModelError(
+            f"{model_dir}: expected a feature extractor, found a '{metrics.get('stage')}' model"
+        )
+    best = model_dir / "best.pt"
+    if not best.is_file():
+        raise ModelError(
+            f"{model_dir}: training has not finished a fused epoch (no best.pt); continue it with "
+            f"`ethogram train PROJECT --stage features --resume {model_dir}`"
+        )
+    try:
+        settings = read_settings(model_dir / "config.yaml")
+    except ConfigError as exc:
+        raise ModelError(
+            f"{model_dir}: its config.yaml does not fit this version ({exc})"
+        ) from None
+    extra = load_training_checkpoint(best).get("extra") or {}
+    class_names = list(metrics.get("class_names") or extra.get("class_names") or [])
+    if not class_names:
+        raise ModelError(f"{model_dir}: no class names in metrics.json or best.pt")
+    thresholds = metrics.get("thresholds") or extra.get("thresholds") or [0.5] * len(class_names)
+    thresholds = np.asarray([0.5 if t is None else t for t in thresholds], np.float32)
+    if len(thresholds) != len(class_names):
+        raise ModelError(
+            f"{model_dir}: {len(thresholds)} thresholds for {len(class_names)} classes"
+        )
+    torch_device = choose_device(device or settings.device)
+    model = build_feature_model(settings, len(class_names))
+    load_checkpoint(model, best)  # ModelError naming the first mismatched key
+    model.to(torch_device).eval()
+    return FeatureModel(model, settings, class_names, thresholds, model_dir, torch_device)
+
+
+# ---- one video ----------------------------------------------------------------------------------
+def _copy_other_groups(old_path: Path, new_file, group: str) -> None:
+    from ethogram.io.outputs import _open
+
+    with _open(old_path) as old:
+        for key, value in old.attrs.items():
+            new_file.attrs[key] = value
+        for name in old.keys():
+            if name != group:
+                old.copy(old[name], new_file, name=name)
+
+
+def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray):
+    import torch
+
+    from ethogram.data.preprocess import flow_to_tensor, is_3d, rgb_to_tensor
+
+    device = feature_model.device
+    three_d = is_3d(feature_model.settings.features.arch)
+    with torch.inference_mode():
+        out = feature_model.model(rgb_to_tensor(rgb, three_d, device), flow_to_tensor(flow, device))
+    logits = out.logits.float()
+    return (
+        torch.sigmoid(logits).cpu().numpy(),
+        logits.cpu().numpy(),
+        out.spatial_features.float().cpu().numpy(),
+        out.flow_features.float().cpu().numpy(),
+    )
+
+
+def extract_video(
+    video_path: str | Path,
+    feature_model: FeatureModel,
+    out_path: str | Path,
+    group: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Extract features, logits and probabilities of every frame of a video.
+
+    Parameters
+    ----------
+    video_path
+        The video file.
+    feature_model
+        From :func:`load_feature_model`.
+    out_path
+        ``<stem>_outputs.h5``; other groups already in it are kept.
+    group
+        Group name (default: ``feature_model.name``, the spatial network, as DeepEthogram).
+    progress
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+    """
+    import h5py
+
+    from ethogram.data.preprocess import FramePreprocessor, StackAssembler
+    from ethogram.flow.api import progress_bar
+    from ethogram.io.video import VideoReader
+
+    video_path, out_path = Path(video_path), Path(out_path)
+    group = group or feature_model.name
+    settings = feature_model.settings
+    feat = settings.features
+    k = len(feature_model.class_names)
+    spatial_dim = feature_model.model.spatial.num_features
+    flow_dim = feature_model.model.motion.num_features
+    with VideoReader(video_path, cache_size=1) as reader:
+        n_frames = len(reader)
+        pre = FramePreprocessor(settings, source=str(video_path))
+        stacks = StackAssembler(feat.n_rgb, feat.n_flows)
+        with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as f:
+            if out_path.exists():
+                _copy_other_groups(out_path, f, group)
+            g = f.create_group(group)
+            chunks = min(n_frames, 1024)
+            data = {
+                name: g.create_dataset(name, (n_frames, width), np.float32, chunks=(chunks, width))
+                for name, width in (
+                    ("P", k),
+                    ("logits", k),
+                    ("spatial_features", spatial_dim),
+                    ("flow_features", flow_dim),
+                )
+            }
+            written = 0
+
+            def drain() -> None:
+                nonlocal written
+                while (ready := stacks.take(BATCH_SIZE)) is not None:
+                    first, rgb, flow = ready
+                    outputs = _run_batch(feature_model, rgb, flow)
+                    for name, values in zip(FEATURE_DATASETS, outputs, strict=True):
+                        data[name][first : first + len(values)] = values
+                    written = first + len(rgb)
+                    advance(len(rgb))
+
+            with progress_bar(n_frames, f"features {video_path.name}", progress) as advance:
+                for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
+                    stacks.add(*pre.push(frames))
+                    drain()
+                stacks.add(np.zeros((0, feat.input_size, feat.input_size, 3), np.uint8),
+                           pre.finish())  # fmt: skip
+                stacks.finish()
+                drain()
+            if written != n_frames:
+                raise ModelError(f"{video_path}: extracted {written} of {n_frames} frames")
+            g.create_dataset("thresholds", data=feature_model.thresholds.astype(np.float32))
+            g.create_dataset(
+                "class_names",
+                data=np.array(feature_model.class_names, dtype=object),
+                dtype=h5py.string_dtype(),
+            )
+            attrs = {
+                "model_dir": str(feature_model.model_dir.resolve()),
+                "model_id": feature_model.model_id,
+                "stage": "features",
+                "arch": feat.arch,
+                "flow_arch": feat.flow_arch,
+                "n_frames": n_frames,
+                "video": video_path.name,
+                "settings": json.dumps(settings.model_dump(mode="json")),
+            }
+            for key, value in attrs.items():
+                g.attrs[key] = value
+    return out_path
+
+
+def is_extracted(out_path: str | Path, feature_model: FeatureModel, group: str | None = None):
+    """True if ``out_path`` holds this model's complete features (same model folder)."""
+    from ethogram.io.outputs import OutputsError, group_info
+
+    group = group or feature_model.name
+    try:
+        info = group_info(out_path).get(group)
+    except OutputsError:
+        return False
+    if info is None:
+        return False
+    names = set(FEATURE_DATASETS) | {"thresholds", "class_names"}
+    if not names <= set(info["datasets"]):
+        return False
+    attrs = info["attrs"]
+    if str(attrs.get("model_id") or Path(str(attrs.get("model_dir", ""))).name) != (
+        feature_model.model_id
+    ):
+        return False
+    n_frames = attrs.get("n_frames")
+    return n_frames is None or info["datasets"]["P"][0] == int(n_frames)
+
+
+# ---- a project ----------------------------------------------------------------------------------
+def _select_videos(project, videos: Sequence[str | Path] | None) -> list:
+    if not videos:
+        return list(project.videos)
+    records = {r.stem: r for r in project.videos}
+    chosen = []
+    for video in videos:
+        stem = Path(str(video)).stem if str(video) not in records else str(video)
+        if stem not in records:
+            raise ProjectError(
+                f"{project.root}: no video named {str(video)!r}; the project has {sorted(records)}"
+            )
+        chosen.append(records[stem])
+    return chosen
+
+
+def extract_project(
+    project,
+    model_dir: str | Path | None = None,
+    videos: Sequence[str | Path] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[Path]:
+    """Extract features for a project's videos into ``DATA/<stem>/<stem>_outputs.h5``.
+
+    Parameters
+    ----------
+    project
+        An open :class:`ethogram.project.Project`.
+    model_dir
+        The feature model folder (default: the project's newest finished one).
+    videos
+        Video names (stems) or files of the project (default: all its videos).
+    overwrite
+        Extract again videos that already hold this model's complete features.
+    progress
+        Progress bars and a line per video on stderr.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The outputs files of the selected videos (extracted now or already complete).
+    """
+    if model_dir is None:
+        model_dir = project.latest_model("features")
+        if model_dir is None:
+            raise ModelError(
+                f"{project.root}: no trained feature extractor in {project.models_dir}; "
+                "train one with `ethogram train PROJECT --stage features`"
+            )
+    feature_model = load_feature_model(model_dir)
+    paths = []
+    for record in _select_videos(project, videos):
+        out = record.outputs_path
+        if not overwrite and is_extracted(out, feature_model):
+            if progress:
+                print(f"{record.stem}: features already extracted, skipped", file=sys.stderr)
+        else:
+            extract_video(record.video_path, feature_model, out, progress=progress)
+        paths.append(out)
+    return paths

@@ -1,0 +1,406 @@
+"""Training of the hidden two-stream feature extractor (``ethogram train --stage features``).
+
+DeepEthogram's curriculum: the spatial stream alone (``train.stream_epochs``), then the motion
+stream alone, then both fused (``train.epochs``), end to end. One AdamW optimizer holds every
+parameter; a frozen stream simply gets no gradients. The learning rate follows a cosine within each
+phase. Clips are centered on labeled frames only (:class:`~ethogram.data.clips.ClipSampler`);
+the loss is binary cross-entropy per behavior with positive weights from label frequency,
+label smoothing, and optionally a focal term. Early stopping and the best checkpoint follow the
+validation macro F1 of the fused model (behaviors other than background, each at the threshold
+that maximizes its F1 on validation). At the end, per-class thresholds are chosen on all
+validation frames and, if there are test videos, test F1 is reported in ``metrics.json``.
+
+>>> from ethogram.project import Project
+>>> project = Project.open("mice")  # doctest: +SKIP
+>>> model_dir = train_features(project, project.settings("fast"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ethogram.config import Settings, read_settings, save_settings
+from ethogram.data.augment import Augmenter
+from ethogram.data.clips import (
+    ClipSampler,
+    LabeledVideo,
+    load_split,
+    read_deepethogram_split,
+    save_split,
+    split_videos,
+)
+from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
+from ethogram.errors import ModelError, ProjectError
+from ethogram.train.common import (
+    BEST_NAME,
+    METRICS_NAME,
+    choose_device,
+    fit,
+    load_training_checkpoint,
+    progress_iter,
+    read_metrics,
+    save_checkpoint,
+    seed_everything,
+    write_metrics,
+)
+
+__all__ = [
+    "PHASES",
+    "build_feature_model",
+    "multilabel_loss",
+    "phase_schedule",
+    "positive_weights",
+    "train_features",
+]
+
+PHASES = ("spatial", "flow", "fused")
+VAL_FRAMES_PER_EPOCH = 1500  # validation subsample per epoch (the final thresholds use all)
+EVAL_BATCH = 128
+MIN_LR_FRACTION = 0.05
+PRETRAINED_ARCHS = ("efficientnet_lite0",)
+
+
+# ---- model, loss --------------------------------------------------------------------------------
+def build_feature_model(settings: Settings, num_classes: int) -> nn.Module:
+    """The :class:`~ethogram.nn.fusion.HiddenTwoStream` that ``settings.features`` describes."""
+    from ethogram.nn import HiddenTwoStream, create_model
+
+    feat = settings.features
+
+    def pretrained(arch: str) -> bool:
+        return feat.pretrained and arch in PRETRAINED_ARCHS and feat.width == 1.0
+
+    spatial_chans = 3 if is_3d(feat.arch) else 3 * feat.n_rgb
+    spatial = create_model(feat.arch, in_chans=spatial_chans, num_classes=0,
+                           pretrained=pretrained(feat.arch), width=feat.width)  # fmt: skip
+    motion = create_model(feat.flow_arch, in_chans=2 * feat.n_flows, num_classes=0,
+                          pretrained=pretrained(feat.flow_arch), width=feat.width)  # fmt: skip
+    return HiddenTwoStream(spatial, motion, num_classes, fusion=feat.fusion,
+                           flow_weight=feat.flow_weight, dropout=feat.dropout)  # fmt: skip
+
+
+def positive_weights(labels: np.ndarray, low: float = 0.1, high: float = 20.0) -> np.ndarray:
+    """BCE positive weights per class: negatives / positives among labeled frames, clipped."""
+    labels = np.asarray(labels)
+    pos = (labels == 1).sum(0).astype(float)
+    neg = (labels == 0).sum(0).astype(float)
+    return np.clip(neg / np.maximum(pos, 1.0), low, high).astype(np.float32)
+
+
+def multilabel_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    pos_weight: torch.Tensor | None = None,
+    label_smoothing: float = 0.0,
+    focal_gamma: float | None = None,
+) -> torch.Tensor:
+    """Mean binary cross-entropy over frames and behaviors.
+
+    Parameters
+    ----------
+    logits, targets
+        ``(B, K)``; targets are 0/1.
+    pos_weight
+        ``(K,)`` weights of positive frames (class imbalance).
+    label_smoothing
+        Targets become ``y * (1 - eps) + eps / 2``.
+    focal_gamma
+        If given, each term is multiplied by ``(1 - p_t) ** gamma`` (focal loss).
+    """
+    targets = targets * (1 - label_smoothing) + label_smoothing / 2
+    loss = F.binary_cross_entropy_with_logits(
+        logits, targets, pos_weight=pos_weight, reduction="none"
+    )
+    if focal_gamma:
+        p = torch.sigmoid(logits)
+        p_t = p * targets + (1 - p) * (1 - targets)
+        loss = loss * (1 - p_t).clamp(min=0).pow(focal_gamma)
+    return loss.mean()
+
+
+def phase_schedule(settings: Settings) -> list[tuple[str, int, int]]:
+    """Per epoch: ``(phase, epoch within the phase, epochs of the phase)``."""
+    lengths = {"spatial": settings.train.stream_epochs, "flow": settings.train.stream_epochs,
+               "fused": settings.train.epochs}  # fmt: skip
+    return [(phase, i, lengths[phase]) for phase in PHASES for i in range(lengths[phase])]
+
+
+# ---- data ---------------------------------------------------------------------------------------
+def choose_split(project, stems: list[str], settings: Settings) -> tuple[dict, str | None]:
+    """Split of the labeled videos: DeepEthogram's ``DATA/split.yaml`` if it fits, else seeded."""
+    deg_split = project.data_dir / "split.yaml"
+    notes = []
+    if deg_split.is_file():
+        split, reason = read_deepethogram_split(deg_split, stems)
+        notes.append(reason)
+        if split is not None:
+            return split, "; ".join(notes)
+    split, note = split_videos(stems, settings.train.split, settings.seed)
+    if note:
+        notes.append(note)
+    return split, "; ".join(notes) or None
+
+
+def _load_videos(project, stems: list[str], settings: Settings, progress: bool) -> list:
+    videos = []
+    for stem in stems:
+        record = project.video(stem)
+        table = project.read_labels(stem)
+        if table is None:
+            raise ProjectError(f"{record.folder}: video {stem!r} has no labels")
+        arrays = prepare_video(record.video_path, settings, progress=progress)
+        videos.append(LabeledVideo(stem, arrays, table.values))
+    return videos
+
+
+# ---- the trainer --------------------------------------------------------------------------------
+class _FeatureTrainer:
+    """State shared by the epoch callbacks of :func:`train_features`."""
+
+    def __init__(self, settings, model, train, val, class_names, device, progress, log):
+        self.settings, self.model, self.device = settings, model, device
+        self.train, self.val, self.class_names = train, val, class_names
+        self.progress, self.log = progress, log
+        self.three_d = is_3d(settings.features.arch)
+        weights = positive_weights(train.label_matrix())
+        self.pos_weight = torch.as_tensor(weights, device=device)
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=settings.train.lr, weight_decay=settings.train.weight_decay
+        )
+        self.schedule = phase_schedule(settings)
+        self.augment = Augmenter() if settings.train.augment else None
+        self.thresholds = np.full(len(class_names), 0.5)
+        self.images_per_s: float | None = None
+
+    def phase(self, epoch: int) -> str:
+        return self.schedule[epoch][0]
+
+    def on_epoch_start(self, epoch: int) -> None:
+        phase = self.phase(epoch)
+        self.model.set_trainable(spatial=phase != "flow", motion=phase != "spatial")
+
+    def inputs(self, batch, phase: str, augment: bool, generator=None):
+        rgb = flow = None
+        if phase != "flow":
+            rgb = rgb_to_tensor(batch.rgb, self.three_d, self.device)
+        if phase != "spatial":
+            flow = flow_to_tensor(batch.flow, self.device)
+        if augment and self.augment is not None:
+            rgb, flow = self.augment(rgb, flow, generator)
+        return rgb, flow
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        tr = self.settings.train
+        gamma = tr.focal_gamma if tr.loss == "focal" else None
+        return multilabel_loss(logits, labels, self.pos_weight, tr.label_smoothing, gamma)
+
+    def train_epoch(self, epoch: int) -> dict[str, Any]:
+        tr = self.settings.train
+        phase, index, length = self.schedule[epoch]
+        rng = np.random.default_rng(torch.randint(0, 2**31, (1,)).item())
+        generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        batches = self.train.random_batches(tr.steps_per_epoch, tr.batch_size, rng)
+        total_steps = max(1, length * tr.steps_per_epoch)
+        losses, started, n_images = [], time.perf_counter(), 0
+        desc = f"epoch {epoch} ({phase})"
+        for step, items in enumerate(progress_iter(batches, len(batches), desc, self.progress)):
+            fraction = (index * tr.steps_per_epoch + step) / total_steps
+            cosine = 0.5 * (1 + math.cos(math.pi * fraction))
+            lr = tr.lr * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * cosine)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            batch = self.train.batch(items)
+            rgb, flow = self.inputs(batch, phase, augment=True, generator=generator)
+            labels = torch.as_tensor(batch.labels, device=self.device).float()
+            out = self.model(rgb, flow)
+            loss = self.loss(out.logits, labels)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            losses.append(loss.item())
+            n_images += len(items)
+        seconds = time.perf_counter() - started
+        self.images_per_s = n_images / seconds if seconds > 0 else None
+        return {"phase": phase, "train_loss": float(np.mean(losses)),
+                "train_images_per_s": self.images_per_s}  # fmt: skip
+
+    def predict(self, sampler: ClipSampler, items: np.ndarray, phase: str = "fused"):
+        """Probabilities, logits and labels of ``items`` (no augmentation)."""
+        self.model.eval()
+        probs, logits_all, labels = [], [], []
+        with torch.inference_mode():
+            for start in range(0, len(items), EVAL_BATCH):
+                batch = sampler.batch(items[start : start + EVAL_BATCH])
+                rgb, flow = self.inputs(batch, phase, augment=False)
+                logits = self.model(rgb, flow).logits.float()
+                logits_all.append(logits.cpu().numpy())
+                probs.append(torch.sigmoid(logits).cpu().numpy())
+                labels.append(batch.labels)
+        return np.concatenate(probs), np.concatenate(logits_all), np.concatenate(labels)
+
+    def scores(self, probs, logits, labels, thresholds=None) -> dict[str, Any]:
+        from ethogram.evaluate.metrics import choose_thresholds, frame_metrics, macro
+
+        if thresholds is None:
+            thresholds = choose_thresholds(probs, labels)
+        f1 = frame_metrics(labels, (probs >= thresholds).astype(np.int8))["f1"]
+        loss = self.loss(torch.as_tensor(logits), torch.as_tensor(labels).float()).item()
+        return {"loss": loss, "f1": f1, "f1_macro": macro(f1, self.class_names, False),
+                "thresholds": thresholds}  # fmt: skip
+
+    def validate(self, epoch: int) -> dict[str, Any]:
+        phase = self.phase(epoch)
+        items = self.val.evaluation_items(VAL_FRAMES_PER_EPOCH)
+        s = self.scores(*self.predict(self.val, items, phase))
+        if phase == "fused":
+            self.thresholds = s["thresholds"]
+        return {"val_loss": s["loss"], "val_f1_macro": s["f1_macro"],
+                "val_f1": [float(v) for v in s["f1"]]}  # fmt: skip
+
+
+def _console_log(enabled: bool) -> Callable[[str], None]:
+    def log(message: str) -> None:
+        if enabled:
+            print(message, file=sys.stderr, flush=True)
+
+    return log
+
+
+def train_features(
+    project, settings: Settings, resume: Path | None = None, progress: bool = True
+) -> Path:
+    """Train the hidden two-stream feature extractor of a project.
+
+    Parameters
+    ----------
+    project
+        An open :class:`ethogram.project.Project` with labeled videos.
+    settings
+        Resolved settings (``features``, ``flow``, ``train``, ``seed``, ``device``).
+    resume
+        A model directory of an interrupted run: training continues at the epoch after its last
+        ``checkpoint.pt``, with the settings and split saved there (``settings`` is then ignored,
+        except ``device``).
+    progress
+        Show progress bars and one line per epoch on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        The model directory (``models/<stamp>_features_<arch>/``) with ``config.yaml``,
+        ``split.yaml``, ``checkpoint.pt``, ``best.pt``, ``metrics.json`` and
+        ``figures/training_curves.png``.
+    """
+    log = _console_log(progress)
+    class_names = project.behaviors
+    if resume is not None:
+        model_dir = Path(resume)
+        if not (model_dir / "config.yaml").is_file() or not (model_dir / "split.yaml").is_file():
+            raise ModelError(f"{model_dir}: not a feature model directory to resume "
+                             "(expected config.yaml and split.yaml)")  # fmt: skip
+        device_setting = settings.device
+        settings = read_settings(model_dir / "config.yaml")
+        settings.device = device_setting
+        split, note = load_split(model_dir / "split.yaml"), None
+    else:
+        stems = [r.stem for r in project.labeled_videos()]
+        if not stems:
+            raise ProjectError(f"{project.root}: no labeled videos; label some frames first")
+        split, note = choose_split(project, stems, settings)
+        model_dir = project.new_model_dir("features", settings.features.arch)
+        save_settings(settings, model_dir / "config.yaml")
+        save_split(model_dir / "split.yaml", split, note)
+    if note:
+        log(f"split: {note}")
+    seed_everything(settings.seed)
+    device = choose_device(settings.device)
+    feat = settings.features
+    started = time.perf_counter()
+
+    train_stems = split["train"]
+    val_stems = split["val"] or split["train"]
+    if not split["val"]:
+        log("no validation video: validating on the training videos (optimistic)")
+    train = ClipSampler(_load_videos(project, train_stems, settings, progress),
+                        feat.n_rgb, feat.n_flows)  # fmt: skip
+    val = ClipSampler(_load_videos(project, val_stems, settings, progress),
+                      feat.n_rgb, feat.n_flows)  # fmt: skip
+    test = None
+    if split.get("test"):
+        test = ClipSampler(_load_videos(project, split["test"], settings, progress),
+                           feat.n_rgb, feat.n_flows)  # fmt: skip
+    preprocess_s = time.perf_counter() - started
+
+    seed_everything(settings.seed)
+    model = build_feature_model(settings, len(class_names)).to(device)
+    trainer = _FeatureTrainer(settings, model, train, val, class_names, device, progress, log)
+    header = {"stage": "features", "class_names": class_names, "split": split,
+              "split_note": note, "arch": feat.arch, "flow_arch": feat.flow_arch,
+              "pos_weight": trainer.pos_weight.cpu().tolist()}  # fmt: skip
+    n_stream = 2 * settings.train.stream_epochs
+    result = fit(
+        model_dir,
+        model,
+        trainer.optimizer,
+        epochs=len(trainer.schedule),
+        train_epoch=trainer.train_epoch,
+        validate=trainer.validate,
+        monitor="val_f1_macro",
+        patience=settings.train.patience,
+        monitor_from_epoch=n_stream,
+        metrics_header=header,
+        extra_state=lambda: {"thresholds": [float(t) for t in trainer.thresholds]},
+        on_epoch_start=trainer.on_epoch_start,
+        seed=settings.seed,
+        resume=resume is not None,
+        log=log,
+    )
+    _finish(model_dir, trainer, result, header, test, preprocess_s, started, log)
+    return model_dir
+
+
+def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log) -> None:
+    """Reload the best weights; thresholds on all validation frames; test scores; metrics.json."""
+    best_path = model_dir / BEST_NAME
+    if not best_path.is_file():
+        raise ModelError(f"{model_dir}: training ended without a best checkpoint")
+    best = load_training_checkpoint(best_path)
+    trainer.model.load_state_dict(best["model"])
+    trainer.model.set_trainable(spatial=True, motion=True)
+    val_items = trainer.val.evaluation_items()
+    val_scores = trainer.scores(*trainer.predict(trainer.val, val_items))
+    thresholds = val_scores["thresholds"]
+    best["extra"] = {**(best.get("extra") or {}), "thresholds": [float(t) for t in thresholds],
+                     "class_names": list(trainer.class_names)}  # fmt: skip
+    save_checkpoint(best_path, best)
+    metrics = read_metrics(model_dir / METRICS_NAME) if (model_dir / METRICS_NAME).is_file() else {}
+    metrics.update(header)
+    metrics.update(
+        thresholds=thresholds,
+        best_epoch=result.best_epoch,
+        stopped_early=result.stopped_early,
+        val={
+            "f1": val_scores["f1"],
+            "f1_macro": val_scores["f1_macro"],
+            "loss": val_scores["loss"],
+        },  # fmt: skip
+        preprocess_seconds=round(preprocess_s, 2),
+        total_seconds=round(time.perf_counter() - started, 2),
+    )
+    if test is not None:
+        s = trainer.scores(*trainer.predict(test, test.evaluation_items()), thresholds=thresholds)
+        metrics["test"] = {"f1": s["f1"], "f1_macro": s["f1_macro"], "loss": s["loss"]}
+        log(f"test macro F1 (without background): {s['f1_macro']:.3f}")
+    write_metrics(model_dir / METRICS_NAME, metrics)
+    log(f"best epoch {result.best_epoch}, val macro F1 {val_scores['f1_macro']:.3f}; "
+        f"model in {model_dir}")  # fmt: skip
