@@ -1,0 +1,576 @@
+"""Read and write videos: frame-exact random access, fast sequential chunks, atomic writes.
+
+:class:`VideoReader` opens a video file (.mp4, .avi, .mov, .mkv, anything ffmpeg reads) or a folder
+of images as a read-only array of uint8 RGB frames (T, H, W, 3)::
+
+    with open_video("mouse.mp4") as video:
+        first, last = video[0], video[-1]
+        for start, frames in video.iter_chunks(256):  # fast sequential decoding
+            ...
+
+Frames are numbered by presentation timestamp from one demux pass, so ``len(video)`` is the true
+number of decodable frames even when the container's count is wrong or missing, and ``video[i]``
+is exactly the ``i``-th frame of sequential decoding. Random access seeks to the keyframe before
+the target and decodes forward; an LRU cache makes stepping backwards cheap, and the decoder
+position is kept so that reading ``i`` then ``i + 1`` does not seek.
+
+Truncated files (a recording or copy cut short): an MP4/MOV whose ``moov`` index was never written
+(it comes last in most recordings) cannot be read and raises a VideoError saying it is truncated;
+otherwise (MKV, AVI, MP4 with the index first) the reader opens, ``len`` counts the complete frames
+before the first missing one (all of them decode), and ``truncated`` is True when detectable.
+
+:class:`VideoWriter` writes H.264 (yuv420p) in .mp4/.mov/.mkv and MJPEG in .avi, to a temporary
+name renamed into place on success. Both store colour at half resolution, which needs even sizes:
+odd widths/heights are padded by repeating the last row/column (see ``writer.frame_size``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ethogram.errors import VideoError
+from ethogram.io.atomic import atomic_path
+from ethogram.io.video_backends import (
+    ImageFolderBackend,
+    OpenCVBackend,
+    PyAVBackend,
+    build_index,
+    keyframe_before,
+)
+
+__all__ = [
+    "BACKENDS",
+    "VideoInfo",
+    "VideoReader",
+    "VideoWriter",
+    "open_video",
+    "read_video",
+    "video_info",
+    "write_video",
+]
+
+BACKENDS = ("pyav", "opencv")
+#: The frame cache never holds more than this many bytes, whatever ``cache_size`` says.
+CACHE_MAX_BYTES = 512 * 2**20
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Basic facts about a video (or image folder)."""
+
+    path: Path
+    n_frames: int
+    fps: float
+    height: int
+    width: int
+    codec: str
+
+
+class VideoReader:
+    """A video file or image folder as a read-only sequence of uint8 RGB frames (H, W, 3).
+
+    Parameters
+    ----------
+    path
+        Video file, or folder of .png/.jpg/.tif/.bmp images (sorted naturally, one per frame).
+    backend
+        ``"auto"`` (= ``"pyav"``), ``"pyav"`` or ``"opencv"`` for files; folders are always read
+        as images.
+    cache_size
+        Number of recently decoded frames kept in memory (capped at 512 MiB).
+    fps
+        Frame rate to report instead of the container's (image folders: default 30).
+
+    Raises
+    ------
+    VideoError
+        The path is missing, empty, not a video, a truncated MP4 without index, or a folder
+        without images.
+
+    Notes
+    -----
+    A reader is not thread-safe; open one per thread or worker process (readers pickle by path).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        backend: str = "auto",
+        cache_size: int = 128,
+        fps: float | None = None,
+    ):
+        self.path = Path(path)
+        self.backend = backend
+        self.truncated = False
+        self._fps_override = fps
+        self._cache: OrderedDict[int, Any] = OrderedDict()  # RGB arrays or backend handles
+        self._stats = {"seeks": 0, "decoded": 0, "cache_hits": 0}
+        self._closed = False
+        if fps is not None and not (math.isfinite(fps) and fps > 0):
+            raise VideoError(f"fps for {self.path} must be a positive number, got {fps!r}")
+        if not self.path.exists():
+            raise VideoError(f"video file not found: {self.path}")
+        if self.path.is_dir():
+            if backend not in ("auto", "images"):
+                raise VideoError(
+                    f"{self.path} is a folder (read as images), but backend {backend!r} "
+                    "reads video files; use backend='auto'"
+                )
+            self._backend: Any = ImageFolderBackend(self.path, fps)
+            self.backend = "images"
+        else:
+            self._backend = self._open_file(backend)
+        frame_bytes = max(self._backend.height * self._backend.width * 3, 1)
+        self.cache_size = max(1, min(int(cache_size), CACHE_MAX_BYTES // frame_bytes))
+        try:
+            first = self._read(0)
+        except BaseException:
+            self._backend.close()
+            raise
+        # Trust the decoded frame over container metadata for the size.
+        self._height, self._width = int(first.shape[0]), int(first.shape[1])
+
+    def _open_file(self, backend: str) -> Any:
+        if backend not in ("auto", *BACKENDS):
+            raise VideoError(
+                f"unknown video backend {backend!r} for {self.path}: expected one of "
+                f"'auto', {', '.join(repr(b) for b in BACKENDS)}"
+            )
+        index, meta = build_index(self.path)
+        self.truncated = index.truncated
+        self.backend = "pyav" if backend == "auto" else backend
+        if self.backend == "opencv":
+            return OpenCVBackend(self.path, index, meta)
+        return PyAVBackend(self.path, index, meta)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def fps(self) -> float:
+        """Frames per second (the ``fps`` argument if given, else the container's)."""
+        return float(self._fps_override or self._backend.fps)
+
+    @property
+    def height(self) -> int:
+        """Frame height in pixels."""
+        return self._height
+
+    @property
+    def width(self) -> int:
+        """Frame width in pixels."""
+        return self._width
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(T, H, W, 3)."""
+        return (len(self), self._height, self._width, 3)
+
+    @property
+    def codec(self) -> str:
+        """Codec name as ffmpeg spells it (``"h264"``), or ``"images"`` for a folder."""
+        return str(self._backend.codec)
+
+    @property
+    def decode_stats(self) -> dict[str, int]:
+        """Counters since opening: ``seeks``, ``decoded`` frames, ``cache_hits``."""
+        return dict(self._stats)
+
+    def info(self) -> VideoInfo:
+        """A :class:`VideoInfo` for this video."""
+        return VideoInfo(self.path, len(self), self.fps, self.height, self.width, self.codec)
+
+    def __len__(self) -> int:
+        return int(self._backend.n_frames)
+
+    def __repr__(self) -> str:
+        return (
+            f"VideoReader({str(self.path)!r}, backend={self.backend!r}, n_frames={len(self)}, "
+            f"size={self.width}x{self.height}, fps={self.fps:.3f})"
+        )
+
+    # ------------------------------------------------------------------ random access
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"VideoReader for {self.path} is closed")
+
+    def _cache_put(self, index: int, frame: np.ndarray) -> None:
+        self._cache[index] = frame
+        self._cache.move_to_end(index)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _read(self, i: int, cache_back: bool = True) -> np.ndarray:
+        """Frame ``i`` (0 <= i < len), from the cache or decoded; the array is the cached one."""
+        cached = self._cache.get(i)
+        if cached is not None:
+            self._cache.move_to_end(i)
+            self._stats["cache_hits"] += 1
+            if not isinstance(cached, np.ndarray):
+                cached = self._cache[i] = self._backend.to_rgb(cached)
+            return cached
+        backend = self._backend
+        k = keyframe_before(backend.keyframes, i)
+        pos = backend.position
+        if pos is None or i < pos or k > pos:
+            backend.seek(k)
+            self._stats["seeks"] += 1
+        # Cache the frames decoded on the way (converted lazily when the backend allows), so
+        # stepping back is cheap.
+        lowest_kept = i - self.cache_size + 1 if cache_back else i
+        while True:
+            idx, handle = backend.next_frame()
+            self._stats["decoded"] += 1
+            if idx == i:
+                frame = backend.to_rgb(handle)
+                self._cache_put(i, frame)
+                return frame
+            if idx > i:
+                raise VideoError(
+                    f"video file {self.path}: frame {i} could not be decoded (the decoder "
+                    f"skipped from before it to frame {idx}; the file may be corrupt)"
+                )
+            if idx >= lowest_kept and idx not in self._cache:
+                self._cache_put(idx, backend.keep(handle))
+
+    def _normalize_index(self, index: Any) -> int:
+        n = len(self)
+        try:
+            i = int(index)
+        except TypeError:
+            raise TypeError(
+                f"video frames are indexed by int or slice, got {type(index).__name__}"
+            ) from None
+        if isinstance(index, (bool, np.bool_)) or i != index:
+            raise TypeError(f"video frame index must be an integer, got {index!r}")
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"frame {index} is out of range for {self.path} ({n} frames)")
+        return i
+
+    def __getitem__(self, index: int | slice) -> np.ndarray:
+        """``reader[i]`` -> (H, W, 3); ``reader[a:b:step]`` -> (N, H, W, 3). Both are copies."""
+        self._check_open()
+        if isinstance(index, slice):
+            indexes = range(*index.indices(len(self)))
+            out = np.empty((len(indexes), self._height, self._width, 3), np.uint8)
+            # Decode in increasing order whatever the step sign.
+            order = range(len(indexes)) if indexes.step > 0 else range(len(indexes) - 1, -1, -1)
+            for j in order:
+                out[j] = self._read(indexes[j], cache_back=abs(indexes.step) == 1)
+            return out
+        return self._read(self._normalize_index(index)).copy()
+
+    # ------------------------------------------------------------------ sequential
+    def _iter_range(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+        expected = start
+        for idx, frame in self._backend.iter_frames(start, stop):
+            if idx != expected:
+                raise VideoError(
+                    f"video file {self.path}: frame {expected} could not be decoded (the "
+                    f"decoder skipped to frame {idx}; the file may be corrupt)"
+                )
+            expected += 1
+            yield idx, frame
+        if expected < stop:
+            raise VideoError(
+                f"video file {self.path}: decoding stopped at frame {expected}, expected "
+                f"{stop} frames (the file is corrupt or truncated)"
+            )
+
+    def _range(self, start: int, stop: int | None) -> tuple[int, int]:
+        start, stop, _ = slice(start, stop).indices(len(self))
+        return start, max(start, stop)
+
+    def iter_chunks(
+        self, chunk_size: int = 256, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Decode ``[start, stop)`` sequentially, in chunks.
+
+        Parameters
+        ----------
+        chunk_size
+            Frames per chunk (the last chunk may be shorter).
+        start, stop
+            Frame range, Python slice semantics (negative values count from the end).
+
+        Yields
+        ------
+        first_index, frames
+            Index of the chunk's first frame and a new uint8 array (n, H, W, 3).
+        """
+        self._check_open()
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        start, stop = self._range(start, stop)
+        buffer: np.ndarray | None = None
+        first = start
+        for idx, frame in self._iter_range(start, stop):
+            if buffer is None:
+                first = idx
+                buffer = np.empty((min(chunk_size, stop - idx), *frame.shape), np.uint8)
+            buffer[idx - first] = frame
+            if idx - first + 1 == len(buffer):
+                yield first, buffer
+                buffer = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Yield every frame in order (sequential decoding, independent of random access)."""
+        self._check_open()
+        for _, frame in self._iter_range(0, len(self)):
+            yield frame
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Release the decoder and the cache. Safe to call twice."""
+        if not self._closed:
+            self._backend.close()
+            self._cache.clear()
+            self._closed = True
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Decoders cannot be pickled: a copy (e.g. in a DataLoader worker) reopens the file.
+        backend = "auto" if self.backend == "images" else self.backend
+        return (VideoReader, (self.path, backend, self.cache_size, self._fps_override))
+
+
+def open_video(path: str | Path, **kwargs: Any) -> VideoReader:
+    """Open a video file or image folder; keyword arguments go to :class:`VideoReader`."""
+    return VideoReader(path, **kwargs)
+
+
+def video_info(path: str | Path) -> VideoInfo:
+    """Frame count, frame rate, size and codec of a video file or image folder."""
+    with VideoReader(path, cache_size=1) as reader:
+        return reader.info()
+
+
+def read_video(
+    path: str | Path,
+    size: int | tuple[int, int] | None = None,
+    start: int = 0,
+    stop: int | None = None,
+) -> np.ndarray:
+    """Decode a whole video (or ``[start, stop)``) into one uint8 array (T, H, W, 3).
+
+    Parameters
+    ----------
+    path
+        Video file or image folder.
+    size
+        If given, every frame is resized (``cv2.INTER_AREA``) to ``(size, size)``, or to
+        ``(height, width)`` when a pair.
+    start, stop
+        Frame range, Python slice semantics.
+    """
+    import cv2
+
+    with VideoReader(path, cache_size=1) as reader:
+        start, stop = reader._range(start, stop)
+        if size is None:
+            height, width = reader.height, reader.width
+        else:
+            height, width = (size, size) if isinstance(size, int) else size
+        out = np.empty((stop - start, height, width, 3), np.uint8)
+        for idx, frame in reader._iter_range(start, stop):
+            if size is not None:
+                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+            out[idx - start] = frame
+    return out
+
+
+# ---------------------------------------------------------------------- writing
+
+_CONTAINER_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}
+_DEFAULT_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "mjpeg"}
+_CRF_CODECS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
+_PIX_FMT_PREFERENCE = ("yuv420p", "yuvj420p", "yuv444p", "rgb24", "bgr24", "bgr0", "gray")
+
+
+class VideoWriter:
+    """Write frames to a video file atomically (temporary name, renamed on success).
+
+    Parameters
+    ----------
+    path
+        Destination .mp4, .mov, .mkv or .avi.
+    fps
+        Frame rate.
+    codec
+        ffmpeg encoder name; None picks ``libx264`` (yuv420p) for .mp4/.mov/.mkv and ``mjpeg`` for
+        .avi.
+    crf
+        Quality for H.264/H.265/VP9/AV1 (0 = lossless luma, 18 = visually lossless, 23 = ffmpeg's
+        default). For MJPEG it maps to the JPEG quantizer ``2 + crf // 6``.
+
+    Notes
+    -----
+    Frames are uint8 RGB, (H, W, 3) or (N, H, W, 3), all the same size. With a 4:2:0 pixel
+    format an odd width or height is padded by one repeated row/column.
+    """
+
+    def __init__(self, path: str | Path, fps: float, codec: str | None = None, crf: int = 18):
+        import av
+
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in _CONTAINER_FORMATS:
+            raise VideoError(
+                f"cannot write video {self.path}: expected a file ending in "
+                f"{', '.join(_CONTAINER_FORMATS)}, got {suffix or 'no extension'!r}"
+            )
+        try:
+            fps_value = float(fps)
+        except (TypeError, ValueError):
+            fps_value = math.nan
+        if not (math.isfinite(fps_value) and fps_value > 0):
+            raise VideoError(f"cannot write video {self.path}: fps must be > 0, got {fps!r}")
+        self.fps = fps if isinstance(fps, Fraction) else fps_value
+        self.codec = codec or _DEFAULT_CODECS[suffix]
+        self.crf = int(crf)
+        try:
+            encoder = av.codec.Codec(self.codec, "w")
+        except Exception as exc:
+            raise VideoError(
+                f"cannot write video {self.path}: unknown video encoder {self.codec!r}"
+            ) from exc
+        formats = [f.name for f in (encoder.video_formats or [])]
+        # MJPEG wants full-range ("j") YUV; the others limited-range yuv420p when they have it.
+        preference = (
+            ("yuvj420p", *_PIX_FMT_PREFERENCE) if self.codec == "mjpeg" else _PIX_FMT_PREFERENCE
+        )
+        self.pix_fmt = next((f for f in preference if f in formats), None)
+        if self.pix_fmt is None:
+            raise VideoError(
+                f"cannot write video {self.path}: encoder {self.codec!r} supports none of "
+                f"{', '.join(_PIX_FMT_PREFERENCE)}"
+            )
+        self.frame_size: tuple[int, int] | None = None  # (height, width) written
+        self.n_written = 0
+        self._input_size: tuple[int, int] | None = None
+        self._format = _CONTAINER_FORMATS[suffix]
+        self._container: Any = None
+        self._stream: Any = None
+        self._stack = contextlib.ExitStack()
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        self._done = False
+
+    def _start(self, height: int, width: int) -> None:
+        import av
+
+        pad = "420" in self.pix_fmt
+        self._input_size = (height, width)
+        self.frame_size = (height + height % 2, width + width % 2) if pad else (height, width)
+        self._container = av.open(str(self._tmp), mode="w", format=self._format)
+        rate = Fraction(self.fps).limit_denominator(100_000)
+        stream = self._container.add_stream(self.codec, rate=rate)
+        stream.height, stream.width = self.frame_size
+        stream.pix_fmt = self.pix_fmt
+        if self.codec in _CRF_CODECS:
+            stream.options = {"crf": str(self.crf)}
+        elif self.codec == "mjpeg":
+            q = min(max(2 + self.crf // 6, 2), 31)
+            stream.codec_context.qmin = stream.codec_context.qmax = q
+        self._stream = stream
+
+    def _encode(self, frame: Any) -> None:
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append one frame (H, W, 3) or a batch (N, H, W, 3) of uint8 RGB frames."""
+        import av
+
+        if self._done:
+            raise ValueError(f"VideoWriter for {self.path} is closed")
+        frames = np.asarray(frames)
+        if frames.dtype != np.uint8 or frames.ndim not in (3, 4) or frames.shape[-1] != 3:
+            raise VideoError(
+                f"cannot write to {self.path}: expected uint8 RGB frames shaped (H, W, 3) or "
+                f"(N, H, W, 3), got {frames.dtype} array of shape {frames.shape}"
+            )
+        batch = frames[None] if frames.ndim == 3 else frames
+        height, width = batch.shape[1:3]
+        if self._input_size is None:
+            self._start(height, width)
+        elif (height, width) != self._input_size:
+            raise VideoError(
+                f"cannot write to {self.path}: frames must all be {self._input_size[1]}x"
+                f"{self._input_size[0]} pixels like the first, got {width}x{height}"
+            )
+        pad_h, pad_w = self.frame_size[0] - height, self.frame_size[1] - width  # type: ignore[index]
+        for frame in batch:
+            if pad_h or pad_w:
+                frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+            self._encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
+            self.n_written += 1
+
+    def close(self) -> None:
+        """Finish the file and move it into place. Raises VideoError if no frame was written."""
+        if self._done:
+            return
+        try:
+            if self._container is None:
+                raise VideoError(f"no frames were written to {self.path}; the file was not created")
+            self._encode(None)
+            self._container.close()
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        self._done = True
+        self._stack.close()
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Stop writing and delete the temporary file; ``path`` is left untouched."""
+        if self._done:
+            return
+        self._done = True
+        if self._container is not None:
+            with contextlib.suppress(Exception):
+                self._container.close()
+        error = exc or RuntimeError("video writing aborted")
+        with contextlib.suppress(BaseException):
+            self._stack.__exit__(type(error), error, error.__traceback__)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self.abort(exc)
+
+    def __del__(self) -> None:
+        if not getattr(self, "_done", True):
+            self.abort()
+
+
+def write_video(
+    path: str | Path, frames: np.ndarray | Iterable[np.ndarray], fps: float, **kwargs: Any
+) -> Path:
+    """Write ``frames`` ((N, H, W, 3) array or iterable of (H, W, 3)) to ``path``; return the path.
+
+    Keyword arguments go to :class:`VideoWriter` (``codec``, ``crf``).
+    """
+    with VideoWriter(path, fps, **kwargs) as writer:
+        if isinstance(frames, np.ndarray):
+            writer.write(frames)
+        else:
+            for frame in frames:
+                writer.write(frame)
+    return Path(path)
