@@ -81,7 +81,9 @@ def predict(
         typer.echo(f"Predictions written to {shown}")
     typer.echo(summary_line(results))
     if any(r.status == "failed" for r in results):
-        raise typer.Exit(2)
+        # SystemExit, not typer.Exit: the console entry point runs click with
+        # standalone_mode=False, which turns typer.Exit into a return value (exit status 0)
+        raise SystemExit(2)
 
 
 predict.__doc__ = HELP

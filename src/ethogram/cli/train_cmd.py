@@ -203,14 +203,13 @@ def train(
             model_dir = _run_stage(current, project, settings, this_resume, feature_dir)
         except KeyboardInterrupt:
             where = _interrupted_dir(project, current, before, this_resume)
-            typer.echo("Interrupted.", err=True)
             if where is not None:
                 typer.echo(
-                    f"The last finished epoch is saved in {where}; continue with:\n"
-                    f"  ethogram train {project.root} --resume {where}",
+                    f"Training stopped. The last finished epoch is saved in {where}; continue "
+                    f"with:\n  ethogram train {project.root} --resume {where}",
                     err=True,
                 )
-            raise typer.Exit(130) from None
+            raise  # the entry point prints "Interrupted." and exits with status 130
         _report(current, Path(model_dir))
         if current == "features":
             feature_dir = Path(model_dir)

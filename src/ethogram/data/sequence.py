@@ -240,16 +240,23 @@ class SequenceWindows(Dataset):
 
 
 def feature_statistics(
-    videos: Sequence[SequenceInputs], eps: float = 1e-6
+    videos: Sequence[SequenceInputs], floor: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and standard deviation over all frames of ``videos`` (float32, (F,))."""
+    """Per-feature mean and standard deviation over all frames of ``videos`` (float32, (F,)).
+
+    Standard deviations are at least ``floor`` times their median (and 1e-3): a feature that
+    hardly varies in the training videos (a ReLU unit that is almost always 0) must not blow up
+    when it does vary in other videos.
+    """
     total = sum(v.n_frames for v in videos)
     if total == 0:
         raise LabelError("no frames to compute feature statistics from")
     mean = sum(v.features.astype(np.float64).sum(axis=0) for v in videos) / total
     sq = sum(((v.features.astype(np.float64) - mean) ** 2).sum(axis=0) for v in videos)
     std = np.sqrt(sq / max(total - 1, 1))
-    return mean.astype(np.float32), np.maximum(std, eps).astype(np.float32)
+    positive = std[std > 0]
+    lowest = max(floor * float(np.median(positive)) if positive.size else 1.0, 1e-3)
+    return mean.astype(np.float32), np.maximum(std, lowest).astype(np.float32)
 
 
 def positive_fraction(videos: Sequence[SequenceInputs]) -> np.ndarray:

@@ -274,11 +274,11 @@ class Predictor:
             self.group = feature_group
             return np.asarray(data["P"], np.float32)
         from ethogram.data.sequence import load_sequence_inputs
-        from ethogram.infer.sequence import sequence_logits
+        from ethogram.infer.sequence import sequence_logits, sigmoid
 
         inputs = load_sequence_inputs(outputs_path, feature_group)
         logits = sequence_logits(self._sequence.model, inputs, self.device)
-        probs = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        probs = sigmoid(logits)
         write_group(
             outputs_path,
             self.group,

@@ -115,6 +115,13 @@ def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu
     )
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits, float32, without overflow for large logits."""
+    from scipy.special import expit
+
+    return expit(np.asarray(logits, dtype=np.float32)).astype(np.float32)
+
+
 @torch.no_grad()
 def sequence_logits(
     model: nn.Module, inputs: SequenceInputs, device: str | torch.device = "cpu", chunk: int = 8192
@@ -195,7 +202,7 @@ def write_sequence_outputs(
             continue
         inputs = load_sequence_inputs(record.outputs_path, group, stem=record.stem)
         logits = sequence_logits(model, inputs, device)
-        probs = (1 / (1 + np.exp(-logits))).astype(np.float32)
+        probs = sigmoid(logits)
         write_group(
             record.outputs_path,
             arch,
@@ -218,6 +225,7 @@ __all__ = [
     "feature_group",
     "load_sequence_model",
     "sequence_logits",
+    "sigmoid",
     "trained_feature_dir",
     "write_sequence_outputs",
 ]

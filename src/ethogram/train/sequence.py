@@ -35,6 +35,7 @@ from ethogram.infer.sequence import (
     build_sequence_model,
     feature_group,
     sequence_logits,
+    sigmoid,
     trained_feature_dir,
     write_sequence_outputs,
 )
@@ -357,14 +358,14 @@ def evaluate_held_out(
 
     pairs: dict[str, list] = {"features": [], "sequence": [], "sequence_postprocessed": []}
     for video in videos:
-        probs = 1 / (1 + np.exp(-sequence_logits(model, video, device)))
+        probs = sigmoid(sequence_logits(model, video, device))
         raw = (probs[:, 1:] >= thresholds[1:]).astype(np.int8)
         raw = np.concatenate([(~raw.any(axis=1))[:, None].astype(np.int8), raw], axis=1)
         cleaned = postprocess(probs, thresholds, names, min_bout, exclusive)
         pairs["sequence"].append((video.stem, video.labels, raw, probs))
         pairs["sequence_postprocessed"].append((video.stem, video.labels, cleaned, probs))
         if video.logits is not None:
-            fprobs = 1 / (1 + np.exp(-video.logits))
+            fprobs = sigmoid(video.logits)
             ft = feature_thresholds if feature_thresholds is not None else np.full(len(names), 0.5)
             fpred = postprocess(fprobs, ft, names, 1, False)
             pairs["features"].append((video.stem, video.labels, fpred, fprobs))
