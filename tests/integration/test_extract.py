@@ -1,0 +1,136 @@
+"""Feature extraction into <stem>_outputs.h5: layout, skipping, other groups, interruption."""
+
+from __future__ import annotations
+
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from ethogram.data.preprocess import prepare_video
+from ethogram.errors import ModelError
+from ethogram.infer import extract as extract_module
+from ethogram.infer.extract import (
+    extract_project,
+    extract_video,
+    is_extracted,
+    load_feature_model,
+)
+from ethogram.io.outputs import read_outputs, write_group
+from ethogram.sample import SAMPLE_BEHAVIORS
+from ethogram.train.features import train_features
+from tests.conftest import run_cli, snapshot
+from tests.integration.test_train_features import TINY, make_tiny_project
+
+K = len(SAMPLE_BEHAVIORS)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    project = make_tiny_project(tmp_path_factory.mktemp("extract"), n_videos=2, n_frames=60)
+    settings = project.settings("fast", TINY + ["train.stream_epochs=0", "train.epochs=1"])
+    model_dir = train_features(project, settings, progress=False)
+    torch.set_num_threads(before)
+    return project, model_dir
+
+
+def test_extraction_writes_deepethogram_layout_with_model_id(trained, tmp_path):
+    project, model_dir = trained
+    model = load_feature_model(model_dir, device="cpu")
+    record = project.videos[0]
+    out = extract_video(record.video_path, model, tmp_path / "vid_outputs.h5", progress=False)
+    data = read_outputs(out, "resnet18")
+    t, f = 60, model.model.spatial.num_features
+    assert data["P"].shape == (t, K) and data["P"].dtype == np.float32
+    assert data["logits"].shape == (t, K)
+    assert data["spatial_features"].shape == (t, f)
+    assert data["flow_features"].shape == (t, model.model.motion.num_features)
+    assert data["thresholds"].shape == (K,)
+    assert data["class_names"] == SAMPLE_BEHAVIORS
+    np.testing.assert_allclose(data["P"], 1 / (1 + np.exp(-data["logits"])), rtol=1e-5)
+    assert data["attrs"]["model_id"] == model_dir.name
+    assert data["attrs"]["model_dir"] == str(model_dir.resolve())
+
+
+def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
+    project, model_dir = trained
+    model = load_feature_model(model_dir, device="cpu")
+    record = project.videos[1]
+    out = extract_video(record.video_path, model, tmp_path / "o.h5", progress=False)
+    arrays = prepare_video(record.video_path, model.settings, progress=False)  # training's cache
+    feat = model.settings.features
+    rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
+    probs = extract_module._run_batch(model, rgb, flow)[0]
+    np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
+
+
+def test_finished_videos_are_skipped_and_other_groups_kept(trained):
+    project, model_dir = trained
+    record = project.videos[0]
+    other = {"P": np.zeros((60, K), np.float32), "class_names": SAMPLE_BEHAVIORS}
+    write_group(record.outputs_path, "tgmj", other, attrs={"model_dir": "elsewhere"})
+    paths = extract_project(project, model_dir, progress=False)
+    assert paths == [r.outputs_path for r in project.videos]
+    with h5py.File(record.outputs_path) as f:
+        assert sorted(f.keys()) == ["resnet18", "tgmj"]
+    assert is_extracted(record.outputs_path, load_feature_model(model_dir))
+    before = {p: p.stat().st_mtime_ns for p in paths}
+    extract_project(project, model_dir, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in paths} == before  # skipped
+    extract_project(project, model_dir, videos=[record.stem], overwrite=True, progress=False)
+    assert record.outputs_path.stat().st_mtime_ns != before[record.outputs_path]
+    assert read_outputs(record.outputs_path, "tgmj")["attrs"]["model_dir"] == "elsewhere"
+
+
+def test_interrupted_extraction_leaves_the_old_file_intact(trained, monkeypatch):
+    project, model_dir = trained
+    record = project.videos[1]
+    write_group(record.outputs_path, "tgmj", {"P": np.ones((60, K), np.float32)})
+    before = snapshot(record.folder)
+    calls = []
+
+    def interrupted(*args):
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(extract_module, "_run_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        extract_project(project, model_dir, videos=[record.stem], overwrite=True, progress=False)
+    assert calls
+    assert snapshot(record.folder) == before  # no partial file, no temporary left behind
+
+
+def test_missing_or_unfinished_model_folder_gives_model_error(trained, tmp_path):
+    _, model_dir = trained
+    with pytest.raises(ModelError, match="not found"):
+        load_feature_model(tmp_path / "nope")
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(model_dir, unfinished)
+    (unfinished / "best.pt").unlink()
+    with pytest.raises(ModelError, match="best.pt"):
+        load_feature_model(unfinished)
+
+
+def test_extract_command_skips_finished_videos(trained):
+    project, model_dir = trained
+    extract_project(project, model_dir, progress=False)
+    result = run_cli("extract", project.root, "--model", model_dir.name)
+    assert result.returncode == 0, result.stderr
+    assert "already extracted" in result.stderr
+    help_text = run_cli("extract", "--help").stdout
+    assert "ethogram extract mice_project" in help_text

@@ -1,0 +1,128 @@
+"""Training the two-stream feature extractor on a tiny generated project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ethogram.errors import ModelError
+from ethogram.io.labels import write_labels
+from ethogram.io.video import write_video
+from ethogram.project import Project
+from ethogram.sample import SAMPLE_BEHAVIORS, render_sample
+from ethogram.train.common import load_training_checkpoint, read_metrics
+from ethogram.train.features import train_features
+
+TINY = [
+    "features.input_size=32",
+    "flow.size=32",
+    "features.width=0.125",
+    "features.n_flows=4",
+    "train.stream_epochs=1",
+    "train.epochs=2",
+    "train.steps_per_epoch=4",
+    "train.batch_size=16",
+    "train.lr=0.003",
+    "device=cpu",
+]
+
+
+def make_tiny_project(root: Path, n_videos: int = 3, n_frames: int = 72) -> Project:
+    """A project of ``n_videos`` generated 32 px videos; the first 8 frames of each unlabeled."""
+    project = Project.create(root / "proj", SAMPLE_BEHAVIORS)
+    src = root / "src"
+    src.mkdir()
+    for i in range(n_videos):
+        frames, labels = render_sample(n_frames, seed=1, size=32, index=i)
+        video = write_video(src / f"vid{i}.mp4", frames, fps=30)
+        labels = labels.copy()
+        labels[:8] = -1
+        write_labels(src / f"vid{i}_labels.csv", labels, SAMPLE_BEHAVIORS, backup=False)
+        project.add_video(video, labels=src / f"vid{i}_labels.csv")
+    return project
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One thread: the machine is shared, and tiny tensors gain nothing from more."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory):
+    return make_tiny_project(tmp_path_factory.mktemp("features"))
+
+
+def test_training_reduces_loss_and_writes_model_folder(tiny_project):
+    settings = tiny_project.settings("fast", TINY)
+    model_dir = train_features(tiny_project, settings, progress=False)
+    assert model_dir.parent == tiny_project.models_dir and "_features_" in model_dir.name
+    for name in ("config.yaml", "split.yaml", "checkpoint.pt", "best.pt", "metrics.json"):
+        assert (model_dir / name).is_file(), name
+    assert (model_dir / "figures" / "training_curves.png").stat().st_size > 0
+    metrics = read_metrics(model_dir)
+    epochs = metrics["epochs"]
+    assert [e["phase"] for e in epochs] == ["spatial", "flow", "fused", "fused"]
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"]
+    assert len(metrics["thresholds"]) == len(SAMPLE_BEHAVIORS)
+    assert metrics["class_names"] == SAMPLE_BEHAVIORS
+    assert len(epochs[-1]["val_f1"]) == len(SAMPLE_BEHAVIORS)
+    split = yaml.safe_load((model_dir / "split.yaml").read_text())
+    assert sorted(split["train"] + split["val"] + split["test"]) == ["vid0", "vid1", "vid2"]
+    assert split["val"] and not set(split["train"]) & set(split["val"])
+    assert metrics["split"]["train"] == split["train"]
+    best = load_training_checkpoint(model_dir / "best.pt")
+    assert best["epoch"] >= 2  # only fused epochs can be best
+    assert best["extra"]["thresholds"] == pytest.approx(metrics["thresholds"])
+
+
+def test_same_seed_gives_same_split_and_same_weights(tiny_project):
+    settings = tiny_project.settings("fast", TINY + ["train.stream_epochs=0", "train.epochs=1"])
+    a = train_features(tiny_project, settings, progress=False)
+    b = train_features(tiny_project, settings, progress=False)
+    assert (a / "split.yaml").read_text() == (b / "split.yaml").read_text()
+    wa = load_training_checkpoint(a / "checkpoint.pt")["model"]
+    wb = load_training_checkpoint(b / "checkpoint.pt")["model"]
+    assert all(np.array_equal(wa[k].numpy(), wb[k].numpy()) for k in wa)
+
+
+def test_interrupted_training_resumes_at_next_epoch(tiny_project, monkeypatch):
+    from ethogram.train import features
+
+    settings = tiny_project.settings("fast", TINY)
+    original = features._FeatureTrainer.train_epoch
+
+    def interrupt_in_epoch_3(self, epoch):
+        if epoch == 3:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", interrupt_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        train_features(tiny_project, settings, progress=False)
+    model_dir = tiny_project.model_dirs("features")[-1]
+    assert load_training_checkpoint(model_dir / "checkpoint.pt")["epoch"] == 2
+    assert [e["epoch"] for e in json.loads((model_dir / "metrics.json").read_text())["epochs"]] == [
+        0,
+        1,
+        2,
+    ]
+    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", original)
+    resumed = train_features(tiny_project, settings, resume=model_dir, progress=False)
+    assert resumed == model_dir
+    assert [e["epoch"] for e in read_metrics(model_dir)["epochs"]] == [0, 1, 2, 3]
+    assert load_training_checkpoint(model_dir / "checkpoint.pt")["epoch"] == 3
+
+
+def test_resume_of_a_folder_that_is_not_a_feature_model_is_refused(tiny_project, tmp_path):
+    with pytest.raises(ModelError, match="not a feature model directory"):
+        train_features(tiny_project, tiny_project.settings("fast", TINY), resume=tmp_path)
