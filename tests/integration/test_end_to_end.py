@@ -1,0 +1,144 @@
+"""The whole chain from generated videos, as a user runs it: sample, new, add, train, predict.
+
+Tiny everything (64 px videos of 120 frames, narrow networks, a few steps), so the models are
+poor; the test checks that every stage runs and writes files in the right formats, not accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from ethogram.cli.main import app
+from ethogram.io.labels import read_labels
+from ethogram.io.outputs import list_groups, read_outputs
+from ethogram.project import Project
+from tests.conftest import run_cli
+
+N_FRAMES = 120
+BEHAVIORS = ["background", "locomotion", "grooming", "turning", "rearing"]
+TINY = [
+    "train.epochs=1",
+    "train.stream_epochs=0",
+    "train.steps_per_epoch=2",
+    "train.batch_size=4",
+    "features.pretrained=false",
+    "features.width=0.25",
+    "features.input_size=32",
+    "features.n_flows=2",
+    "flow.size=32",
+    "sequence.epochs=2",
+    "sequence.window=32",
+    "sequence.hidden=8",
+    "sequence.n_filters=4",
+]
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Sample videos; a project with three of them, trained through every stage."""
+    from ethogram.sample import make_sample
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("e2e")
+    samples = make_sample(root / "sample", n_videos=4, n_frames=N_FRAMES, size=64, seed=1)
+    project_dir = root / "project"
+    assert invoke("new", project_dir, "--behaviors", ",".join(BEHAVIORS[1:])).exit_code == 0
+    result = invoke("add", project_dir, *[s.video_path for s in samples[:3]])
+    assert result.exit_code == 0, result.output
+    result = invoke("train", project_dir, "--device", "cpu", *TINY)
+    assert result.exit_code == 0, result.output
+    torch.set_num_threads(threads)
+    return Project.open(project_dir), samples, root
+
+
+def _check_prediction_files(folder, stem, n_frames):
+    csv = folder / f"{stem}_predictions.csv"
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "," + ",".join(BEHAVIORS)  # unnamed index column, background first
+    assert len(lines) == n_frames + 1  # one row per frame
+    frame = pd.read_csv(csv, index_col=0)
+    assert list(frame.index) == list(range(n_frames))
+    values = read_labels(csv, behaviors=BEHAVIORS).values
+    assert set(np.unique(values)) <= {0, 1}
+    np.testing.assert_array_equal(values[:, 0], (values[:, 1:] == 0).all(axis=1))
+    bouts = pd.read_csv(folder / f"{stem}_bouts.csv")
+    assert list(bouts.columns[:4]) == ["behavior", "start_frame", "end_frame", "duration_frames"]
+    assert {"start_s", "end_s", "duration_s"} <= set(bouts.columns)
+    for name in BEHAVIORS[1:]:
+        rows = bouts[bouts.behavior == name]
+        assert rows.duration_frames.sum() == values[:, BEHAVIORS.index(name)].sum()
+    groups = list_groups(folder / f"{stem}_outputs.h5")
+    assert groups == ["resnet18", "tgmj"]
+    seq = read_outputs(folder / f"{stem}_outputs.h5", "tgmj")
+    assert seq["P"].shape == (n_frames, len(BEHAVIORS)) and seq["class_names"] == BEHAVIORS
+    feats = read_outputs(folder / f"{stem}_outputs.h5", "resnet18", ["spatial_features"])
+    assert feats["spatial_features"].shape[0] == n_frames
+
+
+def test_training_writes_every_stage_and_sequence_outputs(trained):
+    project, _, _ = trained
+    for stage in ("features", "sequence"):
+        model_dir = project.latest_model(stage)
+        assert model_dir is not None, stage
+        for name in ("config.yaml", "best.pt", "checkpoint.pt", "metrics.json"):
+            assert (model_dir / name).is_file(), (stage, name)
+    assert project.model_dirs("flow") == []  # DIS flow needs no training
+    for record in project.videos:
+        assert list_groups(record.outputs_path) == ["resnet18", "tgmj"]
+
+
+def test_predicting_a_held_out_video_writes_csv_bouts_and_outputs(trained, tmp_path):
+    project, samples, _ = trained
+    held_out = samples[3].video_path
+    result = invoke("predict", project.root, held_out, "--out", tmp_path / "preds")
+    assert result.exit_code == 0, result.output
+    assert "1 predicted (120 frames), 0 skipped" in result.output
+    _check_prediction_files(tmp_path / "preds", held_out.stem, N_FRAMES)
+    again = invoke("predict", project.root, held_out, "--out", tmp_path / "preds")
+    assert "0 predicted (0 frames), 1 skipped" in again.output
+
+
+def test_project_videos_are_predicted_into_their_folders(trained):
+    project, _, _ = trained
+    result = invoke("predict", project.root)
+    assert result.exit_code == 0, result.output
+    for record in project.videos:
+        _check_prediction_files(record.folder, record.stem, N_FRAMES)
+
+
+def test_a_corrupt_video_among_good_ones_is_reported_and_the_others_finish(trained, tmp_path):
+    project, samples, _ = trained
+    good = samples[3].video_path
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(good.read_bytes()[:3000])  # a recording cut short
+    out = tmp_path / "out"
+    result = run_cli("predict", project.root, broken, good, "--out", out)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "failed: broken.mp4:" in result.stderr
+    assert "1 predicted (120 frames), 0 skipped (already done), 1 failed: broken.mp4" in (
+        result.stdout
+    )
+    assert (out / f"{good.stem}_predictions.csv").is_file()
+    assert not (out / "broken_predictions.csv").exists()
+
+
+def test_classifier_in_three_lines(trained):
+    from ethogram import Classifier
+
+    project, samples, _ = trained
+    clf = Classifier.from_project(project.root)
+    frame = clf.predict(samples[3].video_path)
+    assert frame.shape == (N_FRAMES, len(BEHAVIORS)) and list(frame.columns) == BEHAVIORS
+    assert clf.behaviors == BEHAVIORS
+    # nothing is written beside the video
+    assert not list(samples[3].video_path.parent.glob("*_outputs.h5"))
