@@ -12,17 +12,16 @@ from ethogram.errors import ConfigError, FlowError
 if TYPE_CHECKING:
     from ethogram.config import FlowSettings
 
-HELP = """Compute the optical flow of a video and write it as a float32 TIFF stack.
-
-The TIFF has shape (T-1, H, W, 2): for each pair of consecutive frames, dx and dy in pixels per
-frame at the video's resolution (flow[t] maps frame t to frame t+1). Flow is computed on frames
-resized to --size x --size, then upsampled to the video's size and rescaled.
-
-Example: ethogram flow mouse.mp4 --out mouse_flow.tif --preview mouse_flow.mp4
-
-Example: ethogram flow mouse.mp4 --method motionnet --model project/models/250101_120000_flow
---out flow.tif
-"""
+HELP = (
+    "Compute the optical flow of a video and write it as a float32 TIFF stack.\n\n"
+    "The TIFF has shape (T-1, H, W, 2): for each pair of consecutive frames t and t+1, dx and dy "
+    "in pixels per frame at the video's resolution. Flow is computed on frames resized to "
+    "--size x --size (default from the preset), then upsampled to the video's size and rescaled. "
+    "--preview writes a color-coded video (hue = direction, brightness = speed).\n\n"
+    "Example: ethogram flow mouse.mp4 --out mouse_flow.tif --preview mouse_flow.mp4\n\n"
+    "Example: ethogram flow mouse.mp4 --method motionnet "
+    "--model project/models/250101_120000_flow_tinymotionnet --out flow.tif"
+)
 
 
 def flow(
@@ -88,24 +87,21 @@ def write_flow_tiff(
     from ethogram.flow.api import iter_video_flow, resize_flow_array
     from ethogram.flow.preview import flow_to_rgb, robust_max_magnitude
     from ethogram.io.atomic import atomic_path
-    from ethogram.io.video import VideoReader, VideoWriter
+    from ethogram.io.video import VideoWriter, video_info
 
-    reader = VideoReader(video)
-    height, width, fps = reader.height, reader.width, reader.fps
+    info = video_info(video)
+    height, width = info.height, info.width
     n_pairs = 0
-    bigtiff = max(len(reader) - 1, 1) * height * width * 8 > 2**31
+    bigtiff = max(info.n_frames - 1, 1) * height * width * 8 > 2**31
     with contextlib.ExitStack() as stack:
         tif_tmp = stack.enter_context(atomic_path(out))
         tif = stack.enter_context(tifffile.TiffWriter(tif_tmp, bigtiff=bigtiff))
-        writer = None
-        if preview is not None:
-            preview_tmp = stack.enter_context(atomic_path(preview))
-            writer = stack.enter_context(VideoWriter(preview_tmp, fps))
+        # VideoWriter writes to a temporary name itself and renames only on success
+        writer = stack.enter_context(VideoWriter(preview, info.fps)) if preview else None
         max_magnitude = None
         for _, chunk in iter_video_flow(video, settings, progress=progress):
             full = resize_flow_array(chunk, (height, width))  # (n, 2, H, W)
-            pages = full.transpose(0, 2, 3, 1)
-            for page in pages:
+            for page in full.transpose(0, 2, 3, 1):
                 tif.write(
                     np.ascontiguousarray(page),
                     contiguous=True,
@@ -113,10 +109,10 @@ def write_flow_tiff(
                     planarconfig="contig",
                 )
             if writer is not None:
-                if max_magnitude is None:  # one scale for the whole video
+                if max_magnitude is None:  # one color scale for the whole video
                     max_magnitude = robust_max_magnitude(full)
                 writer.write(flow_to_rgb(full, max_magnitude))
-            n_pairs += len(pages)
+            n_pairs += len(full)
     return (n_pairs, height, width, 2)
 
 

@@ -256,27 +256,27 @@ def iter_video_flow(
     video_path = Path(video_path)
     settings = flow_settings(settings)
     _check_method(settings, str(video_path))
-    reader = VideoReader(video_path)
-    n_frames = len(reader)
-    stack = settings.stack_frames if settings.method == "motionnet" else 2
-    if model is not None and settings.method == "motionnet":
-        stack = int(model.num_images)
-    if n_frames < 2 or n_frames < stack:
-        what = f"a stack of {stack} frames for MotionNet" if stack > 2 else "at least 2 frames"
-        raise FlowError(f"{video_path}: optical flow needs {what}, found {n_frames} frames")
-    stream = make_stream(settings, model, source=str(video_path))
-    done = 0
-    with progress_bar(max(n_frames - 1, 0), f"flow {video_path.name}", progress) as advance:
-        for _, frames in reader.iter_chunks(chunk_size, 0, n_frames):
-            flow = stream.push(frames)
+    with VideoReader(video_path, cache_size=1) as reader:
+        n_frames = len(reader)
+        stack = settings.stack_frames if settings.method == "motionnet" else 2
+        if model is not None and settings.method == "motionnet":
+            stack = int(model.num_images)
+        if n_frames < stack:
+            what = f"a stack of {stack} frames for MotionNet" if stack > 2 else "at least 2 frames"
+            raise FlowError(f"{video_path}: optical flow needs {what}, found {n_frames} frames")
+        stream = make_stream(settings, model, source=str(video_path))
+        done = 0
+        with progress_bar(n_frames - 1, f"flow {video_path.name}", progress) as advance:
+            for _, frames in reader.iter_chunks(chunk_size):
+                flow = stream.push(frames)
+                if len(flow):
+                    yield done, flow
+                    done += len(flow)
+                    advance(len(flow))
+            flow = stream.finish()
             if len(flow):
                 yield done, flow
-                done += len(flow)
                 advance(len(flow))
-        flow = stream.finish()
-        if len(flow):
-            yield done, flow
-            advance(len(flow))
 
 
 def video_flow(

@@ -50,20 +50,20 @@ def _read_segments(path: Path, stem: str, size: int) -> list[Segment]:
     from ethogram.flow.dis import resize_frames
     from ethogram.io.video import VideoReader
 
-    reader = VideoReader(path)
-    n_frames = len(reader)
-    budget = max(MAX_BYTES_PER_VIDEO // (size * size * 3), CLIP_FRAMES)
-    if n_frames <= budget:
-        spans = [(0, n_frames)]
-    else:
-        n_clips = budget // CLIP_FRAMES
-        starts = np.linspace(0, n_frames - CLIP_FRAMES, n_clips).astype(int)
-        spans = [(int(s), int(s) + CLIP_FRAMES) for s in starts]
     segments = []
-    for start, stop in spans:
-        chunks = [resize_frames(f, size) for _, f in reader.iter_chunks(256, start, stop)]
-        if chunks:
-            segments.append(Segment(stem, start, np.concatenate(chunks)))
+    with VideoReader(path, cache_size=1) as reader:
+        n_frames = len(reader)
+        budget = max(MAX_BYTES_PER_VIDEO // (size * size * 3), CLIP_FRAMES)
+        if n_frames <= budget:
+            spans = [(0, n_frames)]
+        else:
+            n_clips = budget // CLIP_FRAMES
+            starts = np.linspace(0, n_frames - CLIP_FRAMES, n_clips).astype(int)
+            spans = [(int(s), int(s) + CLIP_FRAMES) for s in starts]
+        for start, stop in spans:
+            chunks = [resize_frames(f, size) for _, f in reader.iter_chunks(256, start, stop)]
+            if chunks:
+                segments.append(Segment(stem, start, np.concatenate(chunks)))
     return segments
 
 
@@ -327,18 +327,32 @@ def save_flow_figure(model, stack: torch.Tensor, path: Path, n_pairs: int = 4) -
         recon = warp(frames[1:], flow)
     n = min(n_pairs, len(flow))
     flow_np = flow[:n].cpu().numpy()
-    colors = flow_to_rgb(flow_np, robust_max_magnitude(flow_np))
+    max_magnitude = robust_max_magnitude(flow_np)
+    colors = flow_to_rgb(flow_np, max_magnitude)
     images = frames.permute(0, 2, 3, 1).cpu().numpy()
     recon_np = recon.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()
-    titles = ["frame t", "frame t+1", "flow t→t+1", "t+1 warped to t", "|error|"]
+    unwarped = np.abs(images[1 : n + 1] - images[:n]).mean(-1)
+    warped = np.abs(recon_np[:n] - images[:n]).mean(-1)
+    vmax = max(float(np.percentile(unwarped, 99)), 1e-3)  # same scale for both errors
+    titles = [
+        "frame t",
+        "frame t+1",
+        f"flow t→t+1 (≤{max_magnitude:.1f} px)",
+        "t+1 warped to t",
+        "|t+1 − t| (no flow)",
+        "|warped − t|",
+    ]
     fig = Figure(figsize=(2.0 * len(titles), 2.0 * n + 0.4))
     axes = fig.subplots(n, len(titles), squeeze=False)
     for row in range(n):
-        error = np.abs(images[row] - recon_np[row]).mean(-1)
-        panels = [images[row], images[row + 1], colors[row], recon_np[row], error]
+        panels = [images[row], images[row + 1], colors[row], recon_np[row], unwarped[row]]
+        panels.append(warped[row])
         for col, panel in enumerate(panels):
             ax = axes[row, col]
-            ax.imshow(panel, cmap="magma" if panel.ndim == 2 else None, vmin=0, vmax=1)
+            if panel.ndim == 2:
+                ax.imshow(panel, cmap="magma", vmin=0, vmax=vmax)
+            else:
+                ax.imshow(panel)
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
