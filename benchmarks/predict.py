@@ -129,11 +129,13 @@ def bench_preset(preset: str, pairs, held_out: Path, work: Path, n_frames: int) 
     project = _quiet(train_project, work / f"project_{preset}", preset, pairs)
     out = work / f"out_{preset}"
     # as a user runs it: model loading included
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = predict(
         project, [held_out], out=out, overwrite=True, recompute_features=True, progress=False
     )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     if results[0].status != "done":
         return {"error": results[0].reason}
     stages = time_stages(project, held_out, work / f"stages_{preset}")
@@ -141,6 +143,8 @@ def bench_preset(preset: str, pairs, held_out: Path, work: Path, n_frames: int) 
     return {
         "frames_per_s": round(n_frames / seconds, 1),
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "load_average_before": round(load_before, 2),
         "stage_seconds": stages,
         "stage_frames_per_s": {k: round(n_frames / v, 1) if v else None for k, v in stages.items()},
         "features": {

@@ -171,3 +171,17 @@ def test_no_labeled_videos_or_no_feature_model_is_a_clear_error(tmp_path):
         record.labels_path.unlink()
     with pytest.raises(EthogramError, match="no labeled videos"):
         train_sequence(project, _settings(), progress=False)
+
+
+def test_train_command_reports_a_missing_stage_prerequisite_in_one_line(tmp_path):
+    from tests.conftest import run_cli
+
+    project = make_feature_project(tmp_path / "proj", n_videos=2, n_frames=60)
+    for path in project.models_dir.iterdir():
+        (path / "best.pt").unlink()  # the feature model never finished
+    result = run_cli("train", project.root, "--stage", "sequence")
+    assert result.returncode == 2
+    assert "no trained feature extractor" in result.stderr
+    assert "Traceback" not in result.stderr
+    wrong = run_cli("train", project.root, "--stage", "sequence", "--resume", project.models_dir)
+    assert wrong.returncode == 2 and "cannot tell which stage" in wrong.stderr

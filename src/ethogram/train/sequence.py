@@ -126,8 +126,8 @@ def train_sequence(
     project
         A :class:`~ethogram.project.Project` or its folder.
     settings
-        Resolved settings (default: the project's). Ignored when resuming (the model's own
-        ``config.yaml`` is used).
+        Resolved settings (default: the project's). When resuming, the model's own
+        ``config.yaml`` is used instead, except for ``device``.
     feature_model_dir
         The feature extractor (default: the project's newest one).
     resume
@@ -164,7 +164,10 @@ def train_sequence(
         model_dir = Path(resume)
         if not (model_dir / "checkpoint.pt").is_file() or not (model_dir / "config.yaml").is_file():
             raise ModelError(f"{model_dir}: no checkpoint.pt and config.yaml to resume from")
+        device_setting = settings.device if settings is not None else None
         settings = read_settings(model_dir / "config.yaml")
+        if device_setting is not None:
+            settings.device = device_setting
         header = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
         feature_model_dir = feature_model_dir or header.get("feature_model_dir")
     settings = settings or project.settings()
