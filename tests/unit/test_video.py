@@ -166,6 +166,18 @@ def test_iter_chunks_covers_the_range_in_consecutive_chunks(tiny_videos):
     np.testing.assert_array_equal(np.concatenate([c for _, c in chunks]), whole)
 
 
+def test_chunks_kept_by_the_caller_are_never_overwritten(tiny_videos):
+    with VideoReader(tiny_videos["mp4"]) as reader:
+        kept = list(reader.iter_chunks(chunk_size=4))  # all chunks referenced at once
+        view = None
+        for first, chunk in reader.iter_chunks(chunk_size=4):  # the usual loop reuses memory
+            assert [frame_id(f) for f in chunk] == list(range(first, first + len(chunk)))
+            if first == 0:
+                view = chunk[1:3]  # a view keeps its chunk alive
+    assert [frame_id(f) for _, c in kept for f in c] == list(range(N))
+    assert [frame_id(f) for f in view] == [1, 2]
+
+
 def test_returned_frames_are_copies_not_the_cache(tiny_videos):
     with VideoReader(tiny_videos["mp4"]) as reader:
         frame = reader[3]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -179,6 +180,11 @@ class VideoReader:
         return str(self._backend.codec)
 
     @property
+    def keyframes(self) -> np.ndarray:
+        """Indexes of the frames decoding can start from (random access cost grows with the gap)."""
+        return self._backend.keyframes.copy()
+
+    @property
     def decode_stats(self) -> dict[str, int]:
         """Counters since opening: ``seeks``, ``decoded`` frames, ``cache_hits``."""
         return dict(self._stats)
@@ -218,13 +224,13 @@ class VideoReader:
             return cached
         backend = self._backend
         k = keyframe_before(backend.keyframes, i)
-        pos = backend.position
-        if pos is None or i < pos or k > pos:
-            backend.seek(k)
-            self._stats["seeks"] += 1
         # Cache the frames decoded on the way (converted lazily when the backend allows), so
         # stepping back is cheap.
-        lowest_kept = i - self.cache_size + 1 if cache_back else i
+        lowest_kept = max(k, i - self.cache_size + 1) if cache_back else i
+        pos = backend.position
+        if pos is None or i < pos or k > pos:
+            backend.seek(k, lowest_kept)
+            self._stats["seeks"] += 1
         while True:
             idx, handle = backend.next_frame()
             self._stats["decoded"] += 1
@@ -305,21 +311,29 @@ class VideoReader:
         Yields
         ------
         first_index, frames
-            Index of the chunk's first frame and a new uint8 array (n, H, W, 3).
+            Index of the chunk's first frame and a uint8 array (n, H, W, 3) that is the caller's
+            to keep: its memory is reused for a later chunk only once nothing refers to it.
         """
         self._check_open()
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         start, stop = self._range(start, stop)
         buffer: np.ndarray | None = None
+        # Chunks already yielded. Fresh chunks of a few hundred MB cost as much in page faults as
+        # decoding; a chunk nobody refers to any more (refcount) is refilled instead.
+        spares: list[np.ndarray] = []
         first = start
         for idx, frame in self._iter_range(start, stop):
             if buffer is None:
                 first = idx
-                buffer = np.empty((min(chunk_size, stop - idx), *frame.shape), np.uint8)
+                shape = (min(chunk_size, stop - idx), *frame.shape)
+                buffer = _unreferenced(spares, shape)
+                if buffer is None:
+                    buffer = np.empty(shape, np.uint8)
             buffer[idx - first] = frame
             if idx - first + 1 == len(buffer):
                 yield first, buffer
+                spares = [buffer, *spares[:1]]
                 buffer = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -346,6 +360,15 @@ class VideoReader:
         # Decoders cannot be pickled: a copy (e.g. in a DataLoader worker) reopens the file.
         backend = "auto" if self.backend == "images" else self.backend
         return (VideoReader, (self.path, backend, self.cache_size, self._fps_override))
+
+
+def _unreferenced(arrays: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray | None:
+    """Pop an array of ``shape`` from ``arrays`` that nothing else refers to, if any."""
+    for j in range(len(arrays)):
+        # References: the list, and getrefcount's argument. Views and tensors add their own.
+        if arrays[j].shape == shape and sys.getrefcount(arrays[j]) <= 2:
+            return arrays.pop(j)
+    return None
 
 
 def open_video(path: str | Path, **kwargs: Any) -> VideoReader:
@@ -465,8 +488,12 @@ class VideoWriter:
         self._format = _CONTAINER_FORMATS[suffix]
         self._container: Any = None
         self._stream: Any = None
+        self._done = True  # until the temporary file exists
         self._stack = contextlib.ExitStack()
-        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        try:
+            self._tmp = self._stack.enter_context(atomic_path(self.path))
+        except OSError as exc:
+            raise VideoError(f"cannot write video {self.path}: {exc.strerror or exc}") from exc
         self._done = False
 
     def _start(self, height: int, width: int) -> None:
@@ -488,8 +515,13 @@ class VideoWriter:
         self._stream = stream
 
     def _encode(self, frame: Any) -> None:
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        import av
+
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"cannot write video {self.path}: {exc.strerror or exc}") from exc
 
     def write(self, frames: np.ndarray) -> None:
         """Append one frame (H, W, 3) or a batch (N, H, W, 3) of uint8 RGB frames."""

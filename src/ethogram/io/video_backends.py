@@ -5,8 +5,9 @@ once:
 
 - ``n_frames``, ``fps``, ``height``, ``width``, ``codec``, ``keyframes`` (sorted presentation
   indexes from which decoding can start; always contains 0);
-- ``seek(k)`` positions the decoder on keyframe ``k``; ``position`` is the index of the frame the
-  next ``next_frame()`` returns (None before the first seek);
+- ``seek(k, target)`` positions the decoder on keyframe ``k`` or, if cheaper, on a later frame
+  up to ``target`` (the first frame the caller needs); ``position`` is the index of the frame
+  the next ``next_frame()`` returns (None before the first seek);
 - ``next_frame() -> (index, handle)`` decodes one frame without converting it, ``to_rgb(handle)``
   converts it to a uint8 RGB (H, W, 3) array (conversion costs more than decoding, so the reader
   only converts frames it returns), ``keep(handle)`` gives what to cache for a frame decoded on
@@ -107,6 +108,8 @@ def open_av(path: Path) -> Any:
 
     try:
         return av.open(str(path), metadata_errors="ignore")
+    except PermissionError as exc:
+        raise VideoError(f"cannot read video file {path}: permission denied") from exc
     except av.error.FFmpegError as exc:
         raise VideoError(describe_open_failure(path, f"'{exc.strerror or exc}'")) from exc
 
@@ -227,7 +230,7 @@ class FrameSource:
         self.fps, self.codec = meta["fps"], meta["codec"]
         self.height, self.width = meta["height"], meta["width"]
 
-    def seek(self, k: int) -> None:
+    def seek(self, k: int, target: int | None = None) -> None:
         raise NotImplementedError
 
     def next_frame(self) -> tuple[int, Any]:
@@ -256,7 +259,7 @@ class FrameSource:
         sub = copy.copy(self)
         sub._reset()
         try:
-            sub.seek(keyframe_before(self.keyframes, start))
+            sub.seek(keyframe_before(self.keyframes, start), start)
             while True:
                 idx, handle = sub.next_frame()
                 if idx >= start:
@@ -332,7 +335,7 @@ class PyAVBackend(FrameSource):
             return fallback
         return self._pts_to_index.get(int(frame.pts), fallback)
 
-    def seek(self, k: int) -> None:
+    def seek(self, k: int, target: int | None = None) -> None:
         """Position the decoder so that the next frame returned is keyframe ``k``."""
         import av
 
@@ -406,8 +409,8 @@ class OpenCVBackend(FrameSource):
         self._cap: Any = None
         self.position = None
 
-    def seek(self, k: int) -> None:
-        """Position the decoder so that the next frame returned is keyframe ``k``."""
+    def seek(self, k: int, target: int | None = None) -> None:
+        """Position the decoder on keyframe ``k``, or 16 frames later if ``target`` allows."""
         import cv2
 
         if self._cap is None or k == 0:
@@ -415,9 +418,12 @@ class OpenCVBackend(FrameSource):
             self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
             if not self._cap.isOpened():
                 raise VideoError(f"cannot read {self.path} as a video with OpenCV")
-        if k > 0:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, k)
-        self.position = k
+        # OpenCV seeks to frame p by jumping to the keyframe before p - 16 and decoding forward;
+        # asking for k + 16 lands on keyframe k instead of the one before it.
+        position = k + 16 if target is not None and target >= k + 16 else k
+        if position > 0:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, position)
+        self.position = position
 
     def next_frame(self) -> tuple[int, Any]:
         """Decode (grab) the next frame; return ``(index, capture)``."""
@@ -490,9 +496,9 @@ class ImageFolderBackend(FrameSource):
         self.codec = "images"
         self.keyframes = np.arange(self.n_frames, dtype=np.int64)
 
-    def seek(self, k: int) -> None:
-        """Images need no decoding state: the next frame is ``k``."""
-        self.position = k
+    def seek(self, k: int, target: int | None = None) -> None:
+        """Images need no decoding state: the next frame is ``target`` (or ``k``)."""
+        self.position = k if target is None else target
 
     def next_frame(self) -> tuple[int, Path]:
         """Return ``(index, image path)`` of the next frame."""
