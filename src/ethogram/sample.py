@@ -196,7 +196,7 @@ def _rngs(seed: int, index: int) -> tuple[np.random.Generator, np.random.Generat
 
 def _simulate(n_frames, size, fps, rng, arena) -> Trajectory:
     T, dt = n_frames, 1.0 / fps
-    body_px = size * rng.uniform(0.17, 0.23)
+    body_px = size * rng.uniform(0.15, 0.2)
     margin = 0.45 * body_px
     cx, cy = _arena_centre(arena)
     while True:  # random start inside the arena
@@ -236,7 +236,7 @@ def _simulate(n_frames, size, fps, rng, arena) -> Trajectory:
                 rng.uniform(0.4, 1.3),
             )
         elif state == LOCOMOTION:
-            v_goal = rng.uniform(1.0, 3.5)
+            v_goal = rng.uniform(0.8, 2.8)
             f_gait = 2.5 + 1.0 * v_goal
             p.update(length=1.06, width=0.93, head_length=1.0, wobble=1.0, bend=0.0)
             a_sway = rng.uniform(0.0, 0.15)
@@ -264,12 +264,14 @@ def _simulate(n_frames, size, fps, rng, arena) -> Trajectory:
             wander += -wander * dt / 0.5 + 1.2 * np.sqrt(dt) * rng.standard_normal()
             speed += (v_goal - speed) * alpha
             w = w_goal if state == TURNING else (wander if v_goal > 0 else 0.0)
-            if v_goal > 0:  # steer away from walls when the way ahead is blocked
-                look = 0.6 * body_px + 0.4 * speed * body_px
+            if v_goal > 0:  # near a wall, turn to follow it (as mice do) rather than hit it
+                look = 0.5 * body_px + 0.3 * speed * body_px
                 ax, ay = x + look * np.cos(heading), y + look * np.sin(heading)
                 if not _inside(arena, ax, ay, margin):
-                    to_centre = np.arctan2(cy - y, cx - x)
-                    w += 6.0 * np.sign(_wrap(to_centre - heading) or 1.0)
+                    bx, by = _clamp(arena, ax, ay, margin)
+                    inward = np.arctan2(by - ay, bx - ax)
+                    along = inward + np.pi / 2 * (1 if _wrap(heading - inward) > 0 else -1)
+                    w += float(np.clip(5.0 * _wrap(along - heading), -4.0, 4.0))
             omega += (w - omega) * alpha
             if state == TURNING:  # pivot about the hips
                 px, py = x - 0.2 * body_px * np.cos(heading), y - 0.2 * body_px * np.sin(heading)
@@ -561,7 +563,7 @@ def _draw_animal(frame, k, traj, scene, pts, radii) -> None:
     d = (detail.astype(np.float32) / 255)[..., None]
     colour = scene["animal_rgb"] * ((0.7 + 0.5 * shade) * fur)[..., None]
     colour = colour * (1 - d) + scene["detail_rgb"] * d
-    colour += (45.0 / 255) * head.astype(np.float32)[..., None]
+    colour += (35.0 / 255) * cv2.GaussianBlur(head, (0, 0), 0.8).astype(np.float32)[..., None]
     roi = frame[y0:y1, x0:x1]
     roi *= (1 - 0.25 * shade)[..., None]  # soft shadow under the body
     a = alpha[..., None]
