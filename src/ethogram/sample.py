@@ -411,6 +411,9 @@ def _make_scene(traj: Trajectory, size: int, rng: np.random.Generator) -> dict:
         rng.standard_normal((64, 64)).astype(np.float32), (0, 0), 2.5, sigmaY=0.6
     )
     fur = 1 + 0.05 * _smooth_noise((64, 64), 2.0, rng) + 0.05 * streaks / streaks.std()
+    tail_curl = 0.5 * np.sin(
+        2 * np.pi * np.cumsum(rng.uniform(0.05, 0.2, T)) / fps + rng.uniform(0, 6.3)
+    )
     return {
         "floor": image.astype(np.float32),
         "vignette": vignette.astype(np.float32),
@@ -419,10 +422,7 @@ def _make_scene(traj: Trajectory, size: int, rng: np.random.Generator) -> dict:
         "animal_rgb": animal_rgb.astype(np.float32),
         "detail_rgb": detail_rgb.astype(np.float32),
         "fur": fur.astype(np.float32),
-        "tail_curl": 0.5
-        * np.sin(
-            2 * np.pi * np.cumsum(rng.uniform(0.05, 0.2, T)) / fps + rng.uniform(0, 6.3)
-        ),  # fmt: skip
+        "tail_curl": tail_curl,
         "flies": _plan_flies(traj, size, rng),
         "shadows": _plan_shadows(T, fps, size, rng),
     }
@@ -579,8 +579,8 @@ def _iter_frames(traj: Trajectory, scene: dict, rng: np.random.Generator) -> Ite
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     fly_r = int(round(0.9 * size / 128 * 16))
     noise = scene["noise_sd"] * (
-        rng.standard_normal((32, size, size, 1), dtype=np.float32)
-        + 0.4 * rng.standard_normal((32, size, size, 3), dtype=np.float32)
+        rng.standard_normal((16, size, size, 1), dtype=np.float32)
+        + 0.4 * rng.standard_normal((16, size, size, 3), dtype=np.float32)
     )
     for k in range(len(traj.behavior)):
         frame = scene["floor"].copy()
