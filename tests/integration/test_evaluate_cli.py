@@ -134,3 +134,25 @@ def test_project_mode_uses_the_model_split_probabilities_and_video_fps(tmp_path)
     assert [p.name for p in everything.pairs] == ["v1", "v2", "v3"]
     assert everything.model_dir == model
     assert everything.pairs[0].probabilities.shape == (len(TRUTH), 3)
+
+
+def test_sequence_model_uses_the_split_of_its_feature_model(tmp_path):
+    project = Project.create(tmp_path / "proj", ["groom", "rear"])
+    for stem in ("v1", "v2"):
+        folder = project.data_dir / stem
+        folder.mkdir()
+        (folder / f"{stem}.mp4").write_bytes(b"")  # only its name matters here
+        write_labels(folder / f"{stem}_labels.csv", labels_from(TRUTH), BEHAVIORS)
+        write_labels(folder / f"{stem}_predictions.csv", labels_from(TRUTH), BEHAVIORS)
+    features = project.models_dir / "250101_110000_features_resnet18"
+    sequence = project.models_dir / "250101_120000_sequence_tgmj"
+    for model in (features, sequence):
+        model.mkdir()
+        (model / "best.pt").write_bytes(b"")
+    (features / "split.yaml").write_text(yaml.safe_dump({"train": ["v1"], "test": ["v2"]}))
+    header = {"stage": "sequence", "feature_model_dir": f"proj/models/{features.name}"}
+    (sequence / "metrics.json").write_text(json.dumps(header))
+    found = load_project_pairs(project.root, fps=30)
+    assert found.model_dir == sequence
+    assert found.split_source == features / "split.yaml"
+    assert [p.name for p in found.pairs] == ["v2"]

@@ -93,6 +93,8 @@ def evaluate(
 
     if project is not None and (labels is not None or predictions is not None):
         raise EthogramError("give either PROJECT or --labels/--predictions, not both")
+    if fps is not None and not fps > 0:
+        raise EthogramError(f"--fps: expected a positive frame rate, got {fps}")
     warnings: list[str] = []
     if project is None:
         if labels is None or predictions is None:
@@ -133,9 +135,6 @@ def evaluate(
         pairs, names, out_dir, fps=fps or 30.0, title="ethogram evaluation", **kwargs
     )
     print_summary(result, out_dir)
-
-
-evaluate.__doc__ = HELP
 
 
 def register(app: typer.Typer) -> None:

@@ -175,30 +175,42 @@ def find_model(project, model: str | Path | None = None) -> Path | None:
 
 
 def _read_split(project, model_dir: Path | None) -> tuple[dict | None, Path | None]:
+    """The split a model trained on: its split.yaml, else the ``split`` of its metrics.json,
+    else its feature model's split.yaml, else DeepEthogram's DATA/split.yaml."""
     import json
 
     import yaml
 
-    candidates = []
+    candidates: list[Path] = []
     if model_dir is not None:
-        candidates.append(model_dir / "split.yaml")
-    candidates.append(project.data_dir / "split.yaml")  # DeepEthogram's
-    for path in candidates:
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text())
-            except yaml.YAMLError as exc:
-                raise ProjectError(f"{path}: not valid YAML ({exc})") from None
-            if not isinstance(data, dict):
-                raise ProjectError(f"{path}: expected train/val/test lists, found {data!r}")
-            return data, path
-    if model_dir is not None and (model_dir / "metrics.json").is_file():
+        candidates += [model_dir / "split.yaml", model_dir / "metrics.json"]
+    candidates.append(project.data_dir / "split.yaml")
+    index = 0
+    while index < len(candidates):
+        path = candidates[index]
+        index += 1
+        if not path.is_file():
+            continue
         try:
-            split = json.loads((model_dir / "metrics.json").read_text()).get("split")
-        except json.JSONDecodeError:
-            split = None
-        if isinstance(split, dict):
-            return split, model_dir / "metrics.json"
+            text = path.read_text()
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (yaml.YAMLError, json.JSONDecodeError) as exc:
+            raise ProjectError(f"{path}: not readable ({exc})") from None
+        if path.suffix == ".json":
+            feature_dir = data.get("feature_model_dir") if isinstance(data, dict) else None
+            if feature_dir:  # a sequence model trains on its feature model's split
+                for folder in (
+                    Path(feature_dir),
+                    project.root / feature_dir,
+                    project.models_dir / Path(feature_dir).name,
+                ):
+                    candidates.insert(index, folder / "split.yaml")
+            data = data.get("split") if isinstance(data, dict) else None
+            if data is None:
+                continue
+        if not isinstance(data, dict):
+            raise ProjectError(f"{path}: expected train/val/test lists, found {data!r}")
+        return data, path
     return None, None
 
 

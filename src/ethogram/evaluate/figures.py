@@ -201,14 +201,16 @@ def plot_threshold_curves(
             ax.plot(t, curves["recall"][:, k], color="#d62728", ls=":", lw=2, label="recall")[0],
             ax.axvline(chosen[k], color="gray", ls="-.", lw=1, label="threshold used"),
         ]
-        ax.set_title(f"{name} (t = {chosen[k]:.2f})", color=colors[name], fontsize=10)
+        title_color = colors[name] if name != BACKGROUND else "#555555"
+        ax.set_title(f"{name} (t = {chosen[k]:.2f})", color=title_color, fontsize=10)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.03)
         ax.grid(alpha=0.3)
         if k % ncols == 0:
             ax.set_ylabel("Score")
-        if k >= len(names) - ncols:
+        if k >= len(names) - ncols:  # the lowest panel of its column
             ax.set_xlabel("Probability threshold")
+            ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.legend(handles=lines, loc="outside right upper", frameon=False)
@@ -292,8 +294,8 @@ def plot_time_budget(time_budget: list[dict], path: str | Path) -> Path:
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(facecolor="white", edgecolor="black", label="true (solid)"),
-        Patch(facecolor="white", edgecolor="black", hatch="//", label="predicted (hatched)"),
+        Patch(facecolor="#888888", edgecolor="black", label="true (solid)"),
+        Patch(facecolor="#dddddd", edgecolor="black", hatch="//", label="predicted (hatched)"),
     ]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
     fig.suptitle("Time budget: true vs predicted")

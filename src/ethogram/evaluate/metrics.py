@@ -420,7 +420,7 @@ def evaluate_sequences(
         valid = valid_rows(labels)
         labeled_s += valid.sum() / vfps
         t_seq = exclusive_sequence(labels)
-        p_seq = exclusive_sequence(preds, pair.probabilities)
+        p_seq = exclusive_sequence(preds, pair.probabilities if have_probs else None)
         p_seq[~valid] = -1
         conf += confusion_counts(t_seq, p_seq, k)
         edit = edit_score(t_seq, p_seq)
