@@ -125,3 +125,9 @@ def test_info_on_deepethogram_project(deg_project):
     result = run_cli("info", deg_project)
     assert result.returncode == 0, result.stderr
     assert "vid0" in result.stdout and "600" in result.stdout
+
+
+def test_usage_errors_are_reported_without_traceback():
+    result = run_cli("nosuchcommand")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr and "Traceback" not in result.stderr

@@ -70,27 +70,16 @@ _register_all()
 
 
 def run() -> None:
-    """Entry point of the console script: run the app, turning EthogramError into exit code 2."""
+    """Entry point of the console script: run the app, turning EthogramError into exit code 2.
+
+    Usage errors are reported by typer (exit 2); an EthogramError is printed on one line (exit
+    2) unless ``--debug`` was given, which shows the traceback.
+    """
     debug = "--debug" in sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: typer handles usage errors, --help and Ctrl-C itself
     except EthogramError as exc:
         if debug:
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
