@@ -45,13 +45,12 @@ class Classifier:
 
         Minimum bout lengths not recorded by the model are estimated from the project's labels.
         """
-        from ethogram.infer.predict import Predictor, resolve_model_dir
+        from ethogram.infer.predict import Predictor, project_labels, resolve_model_dir
         from ethogram.project import Project
 
         project = Project.open(path)
         model_dir = resolve_model_dir(project)
-        labels = [project.read_labels(r.stem).values for r in project.labeled_videos()]
-        return cls(Predictor(model_dir, device=device, label_arrays=labels))
+        return cls(Predictor(model_dir, device=device, label_arrays=project_labels(project)))
 
     @classmethod
     def from_dir(cls, model_dir: str | Path, device: str | None = None) -> Classifier:

@@ -125,3 +125,24 @@ def test_classifier_predicts_a_dataframe_per_frame(trained):
     assert set(np.unique(frame.to_numpy())) <= {0, 1}
     np.testing.assert_allclose(proba.to_numpy(), read_outputs(record.outputs_path, "tgmj")["P"])
     assert Classifier.from_dir(model_dir).thresholds == clf.thresholds
+
+
+def test_a_feature_model_predicts_alone_with_min_bouts_from_the_labels(trained, tmp_path):
+    from ethogram.infer.predict import Predictor, project_labels
+
+    project, _ = trained
+    feature_dir = project.latest_model("features")
+    predictor = Predictor(feature_dir, label_arrays=project_labels(project))
+    assert predictor.stage == "features"
+    assert set(predictor.min_bout_frames) == {"groom", "rear"}  # 'auto' from labeled bouts
+    assert min(predictor.min_bout_frames.values()) > 1
+    stem = project.videos[0].stem
+    results = predict(project, [stem], model=feature_dir.name, progress=False)
+    assert results[0].status == "done", results[0].reason
+    record = project.videos[0]
+    feature_p = read_outputs(record.outputs_path, "resnet18")["P"]
+    expected = predictor.ethogram(feature_p)
+    np.testing.assert_array_equal(read_labels(record.predictions_path).values, expected)
+    # the CSVs now come from the feature model: the sequence model predicts this video again
+    statuses = [r.status for r in predict(project, progress=False)]
+    assert statuses == ["done", "skipped", "skipped"]

@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from ethogram.config import load_settings
+from ethogram.config import load_settings, save_settings
 from ethogram.infer.sequence import load_sequence_model, sequence_logits, write_sequence_outputs
 from ethogram.io.labels import write_labels
 from ethogram.io.outputs import list_groups, read_outputs, write_group
@@ -70,7 +70,9 @@ def make_feature_project(root, n_videos=5, n_frames=240, noise=1.6, seed=0) -> P
     split = {"train": stems[:-2], "val": [stems[-2]], "test": [stems[-1]]}
     (model_dir / "split.yaml").write_text(yaml.safe_dump(split))
     save_checkpoint(model_dir / "best.pt", {"model": {}})
-    (model_dir / "metrics.json").write_text(json.dumps({"thresholds": [0.5, 0.5, 0.5]}))
+    save_settings(load_settings("fast"), model_dir / "config.yaml")
+    metrics = {"stage": "features", "class_names": NAMES, "thresholds": [0.5, 0.5, 0.5]}
+    (model_dir / "metrics.json").write_text(json.dumps(metrics))
     return project
 
 

@@ -133,3 +133,16 @@ def test_delete_group_keeps_the_others(tmp_path):
     assert delete_group(path, "a") is True
     assert delete_group(path, "a") is False
     assert list_groups(path) == ["b"]
+
+
+def test_file_attributes_are_set_and_kept_by_group_writes(tmp_path):
+    from ethogram.io.outputs import read_file_attrs, set_file_attrs
+
+    path = tmp_path / "a_outputs.h5"
+    assert read_file_attrs(path) == {}
+    write_group(path, "a", _group(), file_attrs={"predictions_model_dir": "/m/1"})
+    write_group(path, "b", _group())
+    assert read_file_attrs(path) == {"predictions_model_dir": "/m/1"}
+    set_file_attrs(path, {"predictions_model_dir": "/m/2", "other": 3})
+    assert read_file_attrs(path) == {"predictions_model_dir": "/m/2", "other": 3}
+    assert list_groups(path) == ["a", "b"]

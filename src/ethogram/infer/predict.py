@@ -29,6 +29,7 @@ import numpy as np
 from ethogram.errors import EthogramError, ModelError, ProjectError
 from ethogram.io.outputs import list_groups, read_outputs, write_group
 
+PREDICTIONS_ATTR = "predictions_model_dir"  # file attribute: the model that wrote the CSVs
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0
 
@@ -113,6 +114,17 @@ def resolve_model_dir(project=None, model: str | Path | None = None) -> Path:
     return latest
 
 
+def project_labels(project):
+    """A function returning the label arrays of a project's labeled videos ([] without one)."""
+
+    def read() -> list[np.ndarray]:
+        if project is None:
+            return []
+        return [project.read_labels(r.stem).values for r in project.labeled_videos()]
+
+    return read
+
+
 def _sibling(path: Path | None, model_dir: Path) -> Path | None:
     """A model folder recorded as an absolute path: the same name beside ``model_dir`` if the
     project moved since."""
@@ -135,7 +147,8 @@ class Predictor:
         ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
     label_arrays
         Labels used to estimate minimum bout lengths when the model does not record them
-        (feature models): usually the project's labels.
+        (feature models): usually the project's labels. A list of arrays, or a function
+        returning one (called only if needed).
     """
 
     def __init__(self, model_dir: str | Path, device: str | None = None, label_arrays=()) -> None:
@@ -175,7 +188,7 @@ class Predictor:
             min_bout = resolve_min_bout(
                 self.settings.postprocess.min_bout,
                 self.class_names,
-                list(label_arrays),
+                list(label_arrays() if callable(label_arrays) else label_arrays),
                 percentile=self.settings.postprocess.min_bout_percentile,
             )
         self.min_bout_frames: dict[str, int] = dict(min_bout)
@@ -243,6 +256,7 @@ class Predictor:
         overwrite: bool = False,
         n_frames: int | None = None,
         recompute_features: bool = False,
+        file_attrs: dict[str, Any] | None = None,
     ) -> np.ndarray:
         """Per-frame probabilities (T, K) of a video, computing and storing what is missing.
 
@@ -259,6 +273,8 @@ class Predictor:
             The video's frame count, if known: stored features of another length are redone.
         recompute_features
             Extract features again even if the outputs file holds this extractor's features.
+        file_attrs
+            Attributes of the outputs file to set when the model's group is written.
         """
         video, outputs_path = Path(video), Path(outputs_path)
         if (
@@ -292,6 +308,7 @@ class Predictor:
                 "model_dir": str(self.model_dir),
                 "feature_model_dir": str(self.feature_model_dir),
             },
+            file_attrs=file_attrs,
         )
         return probs
 
@@ -322,8 +339,14 @@ class Predictor:
         )
 
     def is_done(self, target: VideoTarget) -> bool:
-        """True if the video's CSVs exist and its outputs hold this model's probabilities."""
+        """True if the video's CSVs were written by this model (and its outputs hold its
+        probabilities)."""
+        from ethogram.io.outputs import read_file_attrs
+
         if not (target.predictions_path.is_file() and target.bouts_path.is_file()):
+            return False
+        written_by = str(read_file_attrs(target.outputs_path).get(PREDICTIONS_ATTR) or "")
+        if not written_by or Path(written_by).name != self.model_dir.name:
             return False
         if self.group is not None:
             return self._model_group_current(target.outputs_path, self.group)
@@ -339,6 +362,7 @@ class Predictor:
         features (otherwise features of the same extractor in the outputs file are reused).
         """
         from ethogram.io.labels import write_labels
+        from ethogram.io.outputs import read_file_attrs, set_file_attrs
         from ethogram.io.video import video_info
 
         started = time.perf_counter()
@@ -352,11 +376,14 @@ class Predictor:
             overwrite,
             n_frames=info.n_frames,
             recompute_features=recompute_features,
+            file_attrs={PREDICTIONS_ATTR: str(self.model_dir)},
         )
         values = self.ethogram(probs)
         write_labels(target.predictions_path, values, self.class_names, backup=False)
         fps = float(getattr(info, "fps", 0) or 0) or DEFAULT_FPS
         write_bouts(target.bouts_path, values, self.class_names, fps)
+        if read_file_attrs(target.outputs_path).get(PREDICTIONS_ATTR) != str(self.model_dir):
+            set_file_attrs(target.outputs_path, {PREDICTIONS_ATTR: str(self.model_dir)})
         return VideoResult(
             target,
             "done",
@@ -484,10 +511,7 @@ def predict(
         project = Project.open(project)
     model_dir = resolve_model_dir(project, model)
     targets = collect_targets(project, paths, out)
-    labels = []
-    if project is not None:
-        labels = [project.read_labels(r.stem).values for r in project.labeled_videos()]
-    predictor = Predictor(model_dir, device=device, label_arrays=labels)
+    predictor = Predictor(model_dir, device=device, label_arrays=project_labels(project))
     results: list[VideoResult] = []
     with _Bar(len(targets), progress) as bar:
         for target in targets:

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -183,11 +184,37 @@ def _attr_value(value: Any) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def _rewrite(
+    path: Path, drop_group: str | None = None, file_attrs: Mapping[str, Any] | None = None
+):
+    """Yield a new HDF5 file holding the old file's attributes and groups (but ``drop_group``),
+    renamed onto ``path`` when the block succeeds."""
+    import h5py
+
+    old = _open(path) if path.exists() else None
+    try:
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as new:
+            if old is not None:
+                for key, value in old.attrs.items():
+                    new.attrs[key] = value
+                for name in old.keys():
+                    if name != drop_group:
+                        old.copy(old[name], new, name=name)
+            for key, value in (file_attrs or {}).items():
+                new.attrs[key] = _attr_value(value)
+            yield new
+    finally:
+        if old is not None:
+            old.close()
+
+
 def write_group(
     path: str | Path,
     group: str,
     datasets: Mapping[str, Any],
     attrs: Mapping[str, Any] | None = None,
+    file_attrs: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write (or replace) one model group of an outputs file atomically, keeping the others.
 
@@ -202,6 +229,8 @@ def write_group(
         they are given (pass float32 for DeepEthogram's layout).
     attrs
         Group attributes, e.g. ``{"model_dir": "..."}`` (None values are stored as "").
+    file_attrs
+        Attributes of the file itself to set at the same time (others are kept).
 
     Returns
     -------
@@ -217,45 +246,45 @@ def write_group(
 
     path = Path(path)
     arrays = _check_datasets(path, group, datasets)
-    old = _open(path) if path.exists() else None
-    try:
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as new:
-            if old is not None:
-                for key, value in old.attrs.items():
-                    new.attrs[key] = value
-                for name in old.keys():
-                    if name != group:
-                        old.copy(old[name], new, name=name)
-            g = new.create_group(group)
-            for name, value in arrays.items():
-                if name in STRING_DATASETS:
-                    g.create_dataset(
-                        name, data=np.array(value, dtype=object), dtype=h5py.string_dtype()
-                    )
-                else:
-                    g.create_dataset(name, data=value)
-            for key, value in (attrs or {}).items():
-                g.attrs[key] = _attr_value(value)
-    finally:
-        if old is not None:
-            old.close()
+    with _rewrite(path, group, file_attrs) as new:
+        g = new.create_group(group)
+        for name, value in arrays.items():
+            if name in STRING_DATASETS:
+                g.create_dataset(
+                    name, data=np.array(value, dtype=object), dtype=h5py.string_dtype()
+                )
+            else:
+                g.create_dataset(name, data=value)
+        for key, value in (attrs or {}).items():
+            g.attrs[key] = _attr_value(value)
     return path
 
 
 def delete_group(path: str | Path, group: str) -> bool:
     """Remove one group from an outputs file atomically; return False if it was not there."""
-    import h5py
-
     path = Path(path)
     if group not in list_groups(path):
         return False
-    with _open(path) as old, atomic_path(path) as tmp, h5py.File(tmp, "w") as new:
-        for key, value in old.attrs.items():
-            new.attrs[key] = value
-        for name in old.keys():
-            if name != group:
-                old.copy(old[name], new, name=name)
+    with _rewrite(path, group):
+        pass
     return True
+
+
+def read_file_attrs(path: str | Path) -> dict[str, Any]:
+    """Attributes of the outputs file itself ({} if the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    with _open(path) as f:
+        return {k: _decode(v) for k, v in f.attrs.items()}
+
+
+def set_file_attrs(path: str | Path, attrs: Mapping[str, Any]) -> Path:
+    """Set attributes of the outputs file itself, atomically, keeping everything else."""
+    path = Path(path)
+    with _rewrite(path, None, attrs):
+        pass
+    return path
 
 
 def group_info(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -314,6 +343,8 @@ __all__ = [
     "find_group",
     "group_info",
     "list_groups",
+    "read_file_attrs",
     "read_outputs",
+    "set_file_attrs",
     "write_group",
 ]
