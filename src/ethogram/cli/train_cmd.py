@@ -209,7 +209,7 @@ def train(
                     f"with:\n  ethogram train {project.root} --resume {where}",
                     err=True,
                 )
-            raise  # the entry point prints "Interrupted." and exits with status 130
+            raise  # the command line reports the interruption itself
         _report(current, Path(model_dir))
         if current == "features":
             feature_dir = Path(model_dir)
