@@ -13,6 +13,10 @@ backend (pyav, opencv) it measures:
 - ``backward_fps``: stepping back one frame at a time over N frames from the middle of the video,
   as the GUI does, with the default 128-frame cache;
 - ``open_s``: time to open the reader (demux index + first frame).
+
+Wall-clock rates depend on what else runs on the machine, so each figure also has a
+``*_cpu_fps`` twin (frames per CPU-second of this process, decoder threads included) and the JSON
+records the load average before and after.
 """
 
 from __future__ import annotations
@@ -38,16 +42,16 @@ def bench_backend(path: Path, backend: str, n_random: int, n_backward: int, seed
     open_s = time.perf_counter() - t0
     n = len(reader)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n_seq = sum(len(chunk) for _, chunk in reader.iter_chunks(256))
-    seq_s = time.perf_counter() - t0
+    seq_s, seq_cpu = time.perf_counter() - t0, time.process_time() - c0
 
     indexes = np.random.default_rng(seed).integers(0, n, n_random)
     before = reader.decode_stats
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in indexes:
         reader[int(i)]
-    random_s = time.perf_counter() - t0
+    random_s, random_cpu = time.perf_counter() - t0, time.process_time() - c0
     random_decoded = reader.decode_stats["decoded"] - before["decoded"]
     reader.close()
 
@@ -55,20 +59,23 @@ def bench_backend(path: Path, backend: str, n_random: int, n_backward: int, seed
     top = min(n - 1, n // 2 + n_backward // 2)
     steps = range(top, max(top - n_backward, -1), -1)
     before = reader.decode_stats
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in steps:
         reader[i]
-    backward_s = time.perf_counter() - t0
+    backward_s, backward_cpu = time.perf_counter() - t0, time.process_time() - c0
     after = reader.decode_stats
     reader.close()
 
     return {
         "open_s": round(open_s, 4),
         "sequential_fps": round(n_seq / seq_s, 1),
+        "sequential_cpu_fps": round(n_seq / seq_cpu, 1),
         "sequential_frames": n_seq,
         "random_fps": round(n_random / random_s, 2),
+        "random_cpu_fps": round(n_random / random_cpu, 2),
         "random_decoded_per_read": round(random_decoded / n_random, 1),
         "backward_fps": round(len(steps) / backward_s, 1),
+        "backward_cpu_fps": round(len(steps) / backward_cpu, 1),
         "backward_seeks": after["seeks"] - before["seeks"],
         "backward_cache_hits": after["cache_hits"] - before["cache_hits"],
     }
@@ -82,6 +89,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     path = Path(args.video)
+    load_before = _load()
     with VideoReader(path) as reader:
         video = {
             "path": str(path),
@@ -95,6 +103,7 @@ def main() -> None:
         "benchmark": "video_decode",
         "video": video,
         "machine": {"python": platform.python_version(), "cpu_count": _cpu_count()},
+        "load_avg_1m": {"before": load_before, "after": None},
         "random_reads": args.random,
         "backward_steps": args.backward,
         "backends": {
@@ -102,7 +111,14 @@ def main() -> None:
             for name in BACKENDS
         },
     }
+    results["load_avg_1m"]["after"] = _load()
     print(json.dumps(results, indent=2))
+
+
+def _load() -> float | None:
+    import os
+
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def _cpu_count() -> int:
