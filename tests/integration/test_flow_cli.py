@@ -10,7 +10,8 @@ import tifffile
 import torch
 
 from ethogram.config import load_settings
-from ethogram.errors import FlowError
+from ethogram.errors import FlowError, ModelError
+from ethogram.flow import dis
 from ethogram.flow.api import compute_flow, iter_video_flow, load_motionnet, video_flow
 from ethogram.flow.train import train_flow
 from ethogram.io.video import read_video, video_info, write_video
@@ -73,6 +74,10 @@ def test_video_flow_streamed_in_small_chunks_equals_flow_of_the_whole_array(tmp_
     assert [first for first, _ in chunks] == [0, 3, 7, 11]
     np.testing.assert_allclose(
         np.concatenate([c for _, c in chunks]), compute_flow(frames, settings), atol=1e-5
+    )
+    mn_settings = settings.model_copy(update={"method": "motionnet"})
+    np.testing.assert_allclose(  # dis.video_flow is DIS whatever the method setting says
+        dis.video_flow(video, mn_settings, progress=False), compute_flow(frames, settings)
     )
 
     torch.manual_seed(0)
@@ -147,3 +152,18 @@ def test_flow_training_resumes_from_its_checkpoint_instead_of_restarting(tiny_pr
     reference = json.loads((straight / "metrics.json").read_text())["epochs"]
     assert epochs[1]["train_loss"] == pytest.approx(reference[1]["train_loss"], rel=1e-4)
     assert epochs[1]["val_loss"] == pytest.approx(reference[1]["val_loss"], rel=1e-4)
+
+
+def test_resuming_a_folder_that_is_not_a_flow_model_is_a_clear_error(tiny_project, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="empty: not a flow model directory"):
+        train_flow(tiny_project, flow_settings(tiny_project, 1), resume=tmp_path / "empty")
+
+
+def test_training_on_videos_shorter_than_the_stack_fails_before_making_a_model_folder(tmp_path):
+    project = Project.create(tmp_path / "proj", ["groom"])
+    project.add_video(moving_video(tmp_path / "brief.mp4", n_frames=5, height=32, width=32))
+    settings = project.settings(overrides=["flow.stack_frames=11"])
+    with pytest.raises(FlowError, match=r"at least 11 frames.*brief\.mp4 \(5 frames\)"):
+        train_flow(project, settings, progress=False)
+    assert project.model_dirs("flow") == []

@@ -38,6 +38,25 @@ def test_networks_output_n_minus_1_flows_at_several_scales_finest_first(arch, n_
     assert all(f.shape[:2] == (2, 6) for f in flows)
 
 
+@pytest.mark.parametrize("arch", ["TinyMotionNet", "MotionNet", "TinyMotionNet3D"])
+def test_every_network_learns_from_the_unsupervised_loss(arch):
+    torch.manual_seed(0)
+    size = 64 if arch == "MotionNet" else 32  # MotionNet downsamples 32x
+    frames = translated_texture(4, size, 1.5, -1.0)
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255
+    net = build_motionnet(arch, num_images=4, channel_base=8)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    settings = FlowSettings(method="motionnet")
+    losses = []
+    for _ in range(25):
+        loss, _ = motionnet_loss(x, net(net.input_from_stack(x)), settings)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
 def test_untrained_networks_start_near_zero_flow():
     net = build_motionnet("TinyMotionNet", num_images=3, channel_base=8).eval()
     with torch.no_grad():

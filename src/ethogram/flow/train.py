@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ethogram.errors import FlowError, ModelError, ProjectError
+from ethogram.errors import ConfigError, FlowError, ModelError, ProjectError
 
 if TYPE_CHECKING:
     import torch
@@ -27,10 +27,12 @@ if TYPE_CHECKING:
     from ethogram.project import Project
 
 VAL_FRACTION = 0.2
-MAX_BYTES_PER_VIDEO = 150_000_000  # frames kept in memory per video (at flow.size)
+MAX_BYTES_PER_VIDEO = 150_000_000  # frames kept in memory per video (at flow.size) ...
+MAX_BYTES_TOTAL = 1_500_000_000  # ... and for all videos together
 CLIP_FRAMES = 300  # length of the clips read from videos too long to keep whole
 MAX_VAL_STACKS = 48
 FIGURE_NAME = "figures/flow_examples.png"
+MOTIONNET_MIN_SIZE = 64
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Segment:
         return [self.stem, self.start, self.start + len(self.frames)]
 
 
-def _read_segments(path: Path, stem: str, size: int) -> list[Segment]:
+def _read_segments(path: Path, stem: str, size: int, max_bytes: int) -> list[Segment]:
     """Read a video resized to ``size``; long videos as evenly spaced clips (bounded memory)."""
     from ethogram.flow.dis import resize_frames
     from ethogram.io.video import VideoReader
@@ -53,7 +55,7 @@ def _read_segments(path: Path, stem: str, size: int) -> list[Segment]:
     segments = []
     with VideoReader(path, cache_size=1) as reader:
         n_frames = len(reader)
-        budget = max(MAX_BYTES_PER_VIDEO // (size * size * 3), CLIP_FRAMES)
+        budget = max(max_bytes // (size * size * 3), CLIP_FRAMES)
         if n_frames <= budget:
             spans = [(0, n_frames)]
         else:
@@ -105,8 +107,9 @@ def load_flow_data(
     train: list[Segment] = []
     val: list[Segment] = []
     too_short = []
+    max_bytes = min(MAX_BYTES_PER_VIDEO, MAX_BYTES_TOTAL // len(videos))
     for record in videos:
-        segments = [s for s in _read_segments(record.video_path, record.stem, size)]
+        segments = _read_segments(record.video_path, record.stem, size, max_bytes)
         total = sum(len(s.frames) for s in segments)
         if total < stack:
             too_short.append(f"{record.video_path.name} ({total} frames)")
@@ -171,10 +174,11 @@ def validation_stacks(segments: list[Segment], stack: int, limit: int = MAX_VAL_
 
 
 def _resolve_resume(resume: Path) -> Path:
+    """The model directory to resume (it holds config.yaml, and checkpoint.pt after an epoch)."""
     resume = Path(resume)
     model_dir = resume.parent if resume.is_file() else resume
-    if not (model_dir / "checkpoint.pt").is_file():
-        raise ModelError(f"{resume}: no checkpoint.pt to resume flow training from")
+    if not (model_dir / "config.yaml").is_file():
+        raise ModelError(f"{resume}: not a flow model directory (no config.yaml) to resume")
     return model_dir
 
 
@@ -196,8 +200,8 @@ def train_flow(
         Default: the project's settings.
     resume
         A flow model directory (or its checkpoint.pt) to continue: training goes on from the epoch
-        after the last saved one, with that directory's saved settings; only ``flow.epochs``
-        comes from ``settings`` (so a finished run can be extended).
+        after the last saved one (from the start if none finished), with that directory's saved
+        settings; only ``flow.epochs`` comes from ``settings`` (so a finished run can be extended).
     progress
         Show progress bars and one line per epoch on stderr.
 
@@ -215,19 +219,26 @@ def train_flow(
     from ethogram.train.common import choose_device, fit, progress_iter, seed_everything
 
     settings = settings if settings is not None else project.settings()
+    model_dir = None
     if resume is not None:
         model_dir = _resolve_resume(resume)
         saved = read_settings(model_dir / "config.yaml")
         flow = saved.flow.model_copy(update={"epochs": settings.flow.epochs})
         settings = saved.model_copy(update={"flow": flow})
-    else:
-        model_dir = project.new_model_dir("flow", settings.flow.arch.lower())
     fs = settings.flow
+    if fs.arch == "MotionNet" and fs.size < MOTIONNET_MIN_SIZE:
+        raise ConfigError(
+            f"MotionNet downsamples frames 32x and needs flow.size >= {MOTIONNET_MIN_SIZE}, "
+            f"got {fs.size}; use a larger flow.size or flow.arch=TinyMotionNet"
+        )
+    device = choose_device(settings.device)
+    # read the videos before creating the model folder: bad input leaves no empty folder behind
+    train_segments, val_segments, split = load_flow_data(project, fs.size, fs.stack_frames)
+    if model_dir is None:
+        model_dir = project.new_model_dir("flow", fs.arch.lower())
     save_settings(settings, model_dir / "config.yaml")
 
     seed_everything(settings.seed)
-    device = choose_device(settings.device)
-    train_segments, val_segments, split = load_flow_data(project, fs.size, fs.stack_frames)
     val_batch = validation_stacks(val_segments, fs.stack_frames)
     model = build_motionnet(fs.arch, fs.stack_frames).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=fs.lr)
@@ -271,10 +282,10 @@ def train_flow(
         resume=resume is not None,
         log=log,
     )
-    from ethogram.train.common import load_training_checkpoint
+    from ethogram.train.common import BEST_NAME, load_training_checkpoint
 
-    best = load_training_checkpoint(model_dir / "best.pt")
-    model.load_state_dict(best["model"])
+    if (model_dir / BEST_NAME).is_file():  # absent only if every validation loss was NaN
+        model.load_state_dict(load_training_checkpoint(model_dir / BEST_NAME)["model"])
     save_flow_figure(model, val_batch[:1].to(device), model_dir / FIGURE_NAME)
     return model_dir
 
