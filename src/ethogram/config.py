@@ -87,6 +87,9 @@ class SequenceSettings(_Strict):
     hidden: int = Field(64, ge=4, description="Channels after the input projection.")
     dropout: float = Field(0.3, ge=0, lt=1)
     epochs: int = Field(30, ge=1)
+    steps_per_epoch: int = Field(
+        10, ge=1, description="Minimum batches per epoch (windows from several shifted grids)."
+    )
     batch_size: int = Field(16, ge=1)
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(1e-3, ge=0)
