@@ -34,6 +34,7 @@ TINY = [
     "sequence.window=32",
     "sequence.hidden=8",
     "sequence.n_filters=4",
+    "sequence.steps_per_epoch=2",
 ]
 
 

@@ -85,6 +85,7 @@ def _settings(*extra: str):
         "sequence.filter_length=9",
         "sequence.num_layers=2",
         "sequence.batch_size=4",
+        "sequence.steps_per_epoch=2",
         "sequence.lr=0.01",
         "sequence.dropout=0.1",
         "postprocess.min_bout=3",

@@ -119,3 +119,9 @@ def test_statistics_and_class_frequencies_ignore_unlabeled_values():
     frac = positive_fraction([a, b])
     assert frac[1] == pytest.approx(4 / 7)
     assert frac[2] == 0
+
+
+def test_several_offsets_give_overlapping_windows_from_each_grid():
+    data = SequenceWindows([_video(20)], window=6)
+    data.set_offsets([0, 3])
+    assert sorted(start for _, start in data.index) == [-3, 0, 3, 6, 9, 12, 15, 18]

@@ -202,18 +202,26 @@ class SequenceWindows(Dataset):
 
     def set_offset(self, offset: int) -> None:
         """Rebuild the list of windows with the grid shifted by ``offset`` frames."""
-        self.offset = int(offset) % self.window
+        self.set_offsets([offset])
+
+    def set_offsets(self, offsets: Sequence[int]) -> None:
+        """Rebuild the list of windows from several grids, shifted by each of ``offsets``.
+
+        With more than one offset windows overlap: more windows per epoch from few videos.
+        """
+        self.offset = int(offsets[0]) % self.window
         index = []
         for i, video in enumerate(self.videos):
             labeled = None
             if self.labeled_only and video.labels is not None:
                 labeled = np.r_[0, np.cumsum((video.labels >= 0).any(axis=1))]
-            for start in window_starts(video.n_frames, self.window, self.offset):
-                if labeled is not None:
-                    lo, hi = max(int(start), 0), min(int(start) + self.window, video.n_frames)
-                    if labeled[hi] - labeled[lo] == 0:
-                        continue
-                index.append((i, int(start)))
+            for offset in offsets:
+                for start in window_starts(video.n_frames, self.window, int(offset)):
+                    if labeled is not None:
+                        lo, hi = max(int(start), 0), min(int(start) + self.window, video.n_frames)
+                        if labeled[hi] - labeled[lo] == 0:
+                            continue
+                    index.append((i, int(start)))
         self.index = index
 
     def __len__(self) -> int:

@@ -98,6 +98,14 @@ def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=
     return inputs
 
 
+def _epoch_offsets(n_grid: int, window: int, min_windows: int) -> list[int]:
+    """Random grid offsets for one epoch: enough grids for ``min_windows`` windows."""
+    n_grids = max(1, -(-min_windows // max(n_grid, 1)))
+    if n_grids <= window:
+        return torch.randperm(window)[:n_grids].tolist()
+    return torch.randint(0, window, (n_grids,)).tolist()
+
+
 def _stderr_log(message: str) -> None:
     import sys
 
@@ -208,6 +216,7 @@ def train_sequence(
     optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=s.epochs)
     windows = SequenceWindows(train_in, window=s.window)
+    n_grid = len(windows)
     if resume is None:
         model_dir = project.new_model_dir(STAGE, s.arch)
     save_settings(settings, model_dir / "config.yaml")
@@ -216,7 +225,7 @@ def train_sequence(
     def train_epoch(epoch: int) -> dict[str, float]:
         from ethogram.train.common import progress_iter
 
-        windows.set_offset(int(torch.randint(0, s.window, (1,))))
+        windows.set_offsets(_epoch_offsets(n_grid, s.window, s.steps_per_epoch * s.batch_size))
         loader = torch.utils.data.DataLoader(windows, batch_size=s.batch_size, shuffle=True)
         total, count = 0.0, 0
         bar = progress_iter(loader, len(loader), f"sequence epoch {epoch + 1}/{s.epochs}", progress)
