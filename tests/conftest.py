@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+
+# One compute thread per test process (and its subprocesses): tests are tiny, and on a shared
+# 2-core machine several threads per process only fight each other.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numpy as np
 import pytest
