@@ -6,9 +6,11 @@ identical inputs when it is trained and when it extracts features:
 - **RGB**: frames resized to ``features.input_size`` square (``cv2.INTER_AREA``), kept as uint8;
   :func:`rgb_to_tensor` scales them to [0, 1] and normalizes with the ImageNet mean and standard
   deviation (:data:`RGB_MEAN`, :data:`RGB_STD`), as the pretrained networks expect.
-- **Flow**: optical flow at ``flow.size`` from :mod:`ethogram.flow.api` (DIS or MotionNet), in
-  pixels per frame, divided by ``FLOW_UNIT * flow.size`` (so 1.0 means a motion of 2 % of the frame
-  width per frame, the same at any flow size) and clipped to +-``FLOW_CLIP``; stored as float16.
+- **Flow**: optical flow computed at ``flow.size`` by :mod:`ethogram.flow.api` (DIS or MotionNet),
+  in pixels per frame, divided by ``FLOW_UNIT * flow.size`` (so 1.0 means a motion of 2 % of the
+  frame width per frame, the same at any size) and clipped to +-``FLOW_CLIP``, then resized to
+  ``features.input_size`` (``INTER_AREA`` when smaller: computing flow at a finer resolution
+  than the network sees keeps small, fast motions such as paws); stored as float16.
 - **Stacks**: the spatial input of frame ``t`` is the ``n_rgb`` frames centered on ``t``; the
   motion input is the ``n_flows`` flow fields centered on ``t`` (flow ``i`` maps frame ``i`` to
   ``i + 1``, so with ``n_flows = 10`` frame ``t`` sees flows ``t-5 .. t+4``, i.e. frames
@@ -70,18 +72,41 @@ FLOW_UNIT = 0.02
 FLOW_CLIP = 10.0
 FLOW_DTYPE = np.float16
 CACHE_DIR = ".cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CHUNK_SIZE = 256
 
 
 # ---- per-frame transforms -----------------------------------------------------------------------
-def normalize_flow(flow: np.ndarray, flow_size: int) -> np.ndarray:
+def normalize_flow(flow: np.ndarray, flow_size: int, out_size: int | None = None) -> np.ndarray:
     """Scale flow in pixels per frame at ``flow_size`` to network units (see module docstring).
 
-    Returns float16 ``(n, 2, s, s)``, clipped to +-FLOW_CLIP.
+    Parameters
+    ----------
+    flow
+        float32 ``(n, 2, flow_size, flow_size)``.
+    flow_size
+        The resolution the flow was computed at.
+    out_size
+        Resize the normalized fields to ``out_size`` square (default: keep ``flow_size``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float16 ``(n, 2, out_size, out_size)``, clipped to +-FLOW_CLIP.
     """
     scaled = np.asarray(flow, np.float32) / np.float32(FLOW_UNIT * flow_size)
-    return np.clip(scaled, -FLOW_CLIP, FLOW_CLIP).astype(FLOW_DTYPE)
+    scaled = np.clip(scaled, -FLOW_CLIP, FLOW_CLIP)
+    if out_size is not None and scaled.shape[-1] != out_size and len(scaled):
+        import cv2
+
+        interp = cv2.INTER_AREA if out_size < scaled.shape[-1] else cv2.INTER_LINEAR
+        fields = scaled.transpose(0, 2, 3, 1)  # (n, h, w, 2): cv2 resizes both channels at once
+        scaled = np.stack(
+            [cv2.resize(f, (out_size, out_size), interpolation=interp) for f in fields]
+        ).transpose(0, 3, 1, 2)
+    elif out_size is not None and not len(scaled):
+        scaled = np.zeros((0, 2, out_size, out_size), np.float32)
+    return scaled.astype(FLOW_DTYPE)
 
 
 def stack_indices(centers: np.ndarray | Iterable[int], n: int, total: int) -> np.ndarray:
@@ -172,21 +197,22 @@ class FramePreprocessor:
         rgb : numpy.ndarray
             uint8 ``(n, input_size, input_size, 3)``.
         flow : numpy.ndarray
-            float16 ``(m, 2, flow_size, flow_size)``: the normalized flows these frames complete
+            float16 ``(m, 2, input_size, input_size)``: the normalized flows these frames complete
             (DIS: one per frame after the first; MotionNet: whole stacks at a time).
         """
         rgb = resize_frames(frames, self.input_size)
         # flow from the already resized frames when sizes agree (cheaper, same in both paths)
         flow_input = rgb if self.flow_size == self.input_size else frames
         self.n_frames += len(frames)
-        return rgb, normalize_flow(self.stream.push(flow_input), self.flow_size)
+        flow = self.stream.push(flow_input)
+        return rgb, normalize_flow(flow, self.flow_size, self.input_size)
 
     def finish(self) -> np.ndarray:
         """Normalized flows still pending at the end of the video."""
         if self.n_frames < 2:
             raise FlowError(f"{self.source}: optical flow needs at least 2 frames, found "
                             f"{self.n_frames}")  # fmt: skip
-        return normalize_flow(self.stream.finish(), self.flow_size)
+        return normalize_flow(self.stream.finish(), self.flow_size, self.input_size)
 
 
 class StackAssembler:
@@ -275,7 +301,7 @@ class VideoArrays:
     rgb
         uint8 ``(T, S, S, 3)``: frames at ``features.input_size``.
     flow
-        float16 ``(T-1, 2, s, s)``: normalized flow at ``flow.size``.
+        float16 ``(T-1, 2, S, S)``: normalized flow at ``features.input_size``.
     source
         The video file (for messages).
     """
@@ -312,6 +338,7 @@ def _flow_key_settings(settings: Settings) -> dict[str, Any]:
                     break
     # flow is computed from frames resized to input_size when the sizes agree
     out["from_resized"] = flow.size == settings.features.input_size
+    out["input_size"] = settings.features.input_size
     return out
 
 

@@ -17,8 +17,10 @@ file are copied over. An interrupted extraction leaves the previous file as it w
 from __future__ import annotations
 
 import json
+import queue
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,57 @@ def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray):
     )
 
 
+def _prepared(reader, pre, n_frames: int, feat) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Decode and preprocess a video chunk by chunk: ``(rgb, flow)`` per chunk, then the rest."""
+    for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
+        yield pre.push(frames)
+    yield np.zeros((0, feat.input_size, feat.input_size, 3), np.uint8), pre.finish()
+
+
+def _in_background(items: Iterator, maxsize: int = 3) -> Iterator:
+    """Run ``items`` in a thread, a few items ahead of the consumer.
+
+    Decoding (PyAV), resizing and DIS flow (OpenCV) release the GIL, so they overlap with the
+    CNN in the calling thread: on two cores, decoding and flow cost almost nothing extra. Errors
+    in the thread are raised in the caller; if the caller stops early, the thread stops too.
+    """
+    done = object()
+    out: queue.Queue = queue.Queue(maxsize=maxsize)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((None, item)):
+                    return
+            put((None, done))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((exc, None))
+
+    thread = threading.Thread(target=work, name="ethogram-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            error, item = out.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def extract_video(
     video_path: str | Path,
     feature_model: FeatureModel,
@@ -245,11 +298,9 @@ def extract_video(
                     advance(len(rgb))
 
             with progress_bar(n_frames, f"features {video_path.name}", progress) as advance:
-                for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
-                    stacks.add(*pre.push(frames))
+                for rgb, flow in _in_background(_prepared(reader, pre, n_frames, feat)):
+                    stacks.add(rgb, flow)
                     drain()
-                stacks.add(np.zeros((0, feat.input_size, feat.input_size, 3), np.uint8),
-                           pre.finish())  # fmt: skip
                 stacks.finish()
                 drain()
             if written != n_frames:
