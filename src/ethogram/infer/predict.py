@@ -201,7 +201,7 @@ class Predictor:
         if self._feature_model is None:
             from ethogram.infer.extract import load_feature_model
 
-            self._feature_model = load_feature_model(self.feature_model_dir)
+            self._feature_model = load_feature_model(self.feature_model_dir, self.device.type)
         return self._feature_model
 
     @property
