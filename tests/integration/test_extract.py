@@ -26,26 +26,11 @@ from tests.integration.test_train_features import TINY, make_tiny_project
 K = len(SAMPLE_BEHAVIORS)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
     project = make_tiny_project(tmp_path_factory.mktemp("extract"), n_videos=2, n_frames=60)
     settings = project.settings("fast", TINY + ["train.stream_epochs=0", "train.epochs=1"])
     model_dir = train_features(project, settings, progress=False)
-    torch.set_num_threads(before)
     return project, model_dir
 
 

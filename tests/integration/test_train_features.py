@@ -46,17 +46,6 @@ def make_tiny_project(root: Path, n_videos: int = 3, n_frames: int = 72) -> Proj
     return project
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One thread: the machine is shared, and tiny tensors gain nothing from more."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def tiny_project(tmp_path_factory):
     return make_tiny_project(tmp_path_factory.mktemp("features"))

@@ -151,6 +151,18 @@ def choose_split(project, stems: list[str], settings: Settings) -> tuple[dict, s
     return split, "; ".join(notes) or None
 
 
+def trainable_videos(project) -> list[str]:
+    """Names of the videos with at least one fully labeled frame (no -1 in its row)."""
+    from ethogram.data.clips import labeled_frames
+
+    stems = []
+    for record in project.labeled_videos():
+        table = project.read_labels(record.stem)
+        if table is not None and len(labeled_frames(table.values)):
+            stems.append(record.stem)
+    return stems
+
+
 def _load_videos(project, stems: list[str], settings: Settings, progress: bool) -> list:
     videos = []
     for stem in stems:
@@ -313,9 +325,11 @@ def train_features(
         settings.device = device_setting
         split, note = load_split(model_dir / "split.yaml"), None
     else:
-        stems = [r.stem for r in project.labeled_videos()]
+        stems = trainable_videos(project)
         if not stems:
-            raise ProjectError(f"{project.root}: no labeled videos; label some frames first")
+            raise ProjectError(
+                f"{project.root}: no video has a fully labeled frame; label some frames first"
+            )
         split, note = choose_split(project, stems, settings)
         model_dir = project.new_model_dir("features", settings.features.arch)
         save_settings(settings, model_dir / "config.yaml")
@@ -372,10 +386,14 @@ def train_features(
 def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log) -> None:
     """Reload the best weights; thresholds on all validation frames; test scores; metrics.json."""
     best_path = model_dir / BEST_NAME
-    if not best_path.is_file():
-        raise ModelError(f"{model_dir}: training ended without a best checkpoint")
-    best = load_training_checkpoint(best_path)
-    trainer.model.load_state_dict(best["model"])
+    if best_path.is_file():
+        best = load_training_checkpoint(best_path)
+        trainer.model.load_state_dict(best["model"])
+    else:  # no fused epoch had a defined validation F1 (e.g. no behavior in the val videos)
+        log("validation macro F1 was never defined (do the validation videos show any "
+            "behavior?); keeping the last epoch's weights")  # fmt: skip
+        best = {"model": trainer.model.state_dict(), "epoch": len(result.history) - 1,
+                "best_metric": None, "monitor": "val_f1_macro"}  # fmt: skip
     trainer.model.set_trainable(spatial=True, motion=True)
     val_items = trainer.val.evaluation_items()
     val_scores = trainer.scores(*trainer.predict(trainer.val, val_items))
