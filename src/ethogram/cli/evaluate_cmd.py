@@ -40,8 +40,9 @@ def _fmt(value, digits: int = 3) -> str:
 
 def print_summary(result: dict, out_dir: Path) -> None:
     """Print the per-behavior table and the overall numbers with rich."""
-    from rich.console import Console
     from rich.table import Table
+
+    from ethogram.cli.console import output_console
 
     table = Table(
         title=f"{result['n_videos']} video(s), {result['n_frames_labeled']} labeled frames"
@@ -55,7 +56,7 @@ def print_summary(result: dict, out_dir: Path) -> None:
             _fmt(row["segmental_f1@0.50"]),
             str(row["support"]),
         )
-    console = Console()
+    console = output_console()
     console.print(table)
     o = result["overall"]
     seg = "/".join(_fmt(v, 2) for v in o["segmental_f1"].values())

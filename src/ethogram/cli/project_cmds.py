@@ -99,9 +99,9 @@ def info(
 
     Example: ethogram info mice_project
     """
-    from rich.console import Console
     from rich.table import Table
 
+    from ethogram.cli.console import output_console
     from ethogram.project import Project
 
     project = Project.open(project_path)
@@ -139,7 +139,7 @@ def info(
     table.add_row(
         "total", str(total_frames), "", fraction, *[str(totals[b]) for b in behaviors], style="bold"
     )
-    console = Console()
+    console = output_console()
     console.print(table)
     console.print(f"Preset: {project.preset}   Models: {len(project.model_dirs())}")
 

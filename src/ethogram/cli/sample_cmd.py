@@ -33,9 +33,9 @@ def sample(
     """
     import contextlib
 
-    from rich.console import Console
     from rich.table import Table
 
+    from ethogram.cli.console import output_console
     from ethogram.flow.api import progress_bar
     from ethogram.io.labels import read_labels
     from ethogram.sample import SAMPLE_BEHAVIORS, make_sample
@@ -55,7 +55,7 @@ def sample(
         written = make_sample(outdir, videos, frames, seed=seed, size=size, fps=fps,
                               overwrite=overwrite, progress=on_progress)  # fmt: skip
 
-    console = Console()
+    console = output_console()
     console.print(f"Wrote {len(written)} videos ({frames} frames, {size}x{size} px, {fps:g} fps):")
     for video in written:
         console.print(f"  {video.video_path}  {video.labels_path}", soft_wrap=True)

@@ -81,8 +81,9 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 def _print_table(summary, title: str) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from ethogram.cli.console import output_console
 
     table = Table(title=title)
     for column in ("video", "behavior", "time (s)", "% time", "bouts", "mean bout (s)"):
@@ -101,7 +102,7 @@ def _print_table(summary, title: str) -> None:
             _fmt(row.median_bout_s),
             _fmt(row.latency_s),
         )
-    Console().print(table)
+    output_console().print(table)
 
 
 def summarize(
