@@ -38,7 +38,7 @@ step ethogram predict "$DEMO_DIR/project" "$DEMO_DIR/sample/videos/sample_005.mp
     --out "$DEMO_DIR/predictions"
 step ethogram summarize "$DEMO_DIR/predictions" --fps 30 --out "$DEMO_DIR/summary/summary.csv"
 step ethogram evaluate --labels "$DEMO_DIR/sample/labels" --predictions "$DEMO_DIR/predictions" \
-    --out "$DEMO_DIR/evaluation"
+    --fps 30 --out "$DEMO_DIR/evaluation"
 
 echo
 echo "Done. Outputs:"

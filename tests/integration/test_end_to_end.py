@@ -143,3 +143,29 @@ def test_classifier_in_three_lines(trained):
     assert clf.behaviors == BEHAVIORS
     # nothing is written beside the video
     assert not list(samples[3].video_path.parent.glob("*_outputs.h5"))
+
+
+def test_evaluating_a_predict_out_folder_uses_its_probabilities_and_skips_bout_tables(
+    trained, tmp_path
+):
+    import json
+
+    project, samples, _ = trained
+    held_out = samples[3]
+    preds = tmp_path / "preds"
+    assert invoke("predict", project.root, held_out.video_path, "--out", preds).exit_code == 0
+    assert (preds / f"{held_out.stem}_bouts.csv").is_file()
+    # the sample's labels folder holds labels of the training videos too: one line about them
+    result = run_cli(
+        "evaluate", "--labels", held_out.labels_path.parent, "--predictions", preds,
+        "--out", tmp_path / "ev", "--fps", "30",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning")]
+    assert warnings == [
+        f"warning: 3 label file(s) in {held_out.labels_path.parent} have no predictions, "
+        "skipped: sample_000_labels.csv, sample_001_labels.csv, sample_002_labels.csv"
+    ]
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["n_videos"] == 1
+    assert metrics["overall"]["ap_macro"] is not None  # probabilities from the outputs file

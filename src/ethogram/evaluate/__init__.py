@@ -51,12 +51,17 @@ def _csv_files(folder: Path) -> list[Path]:
     return sorted(p for p in files if not any(part.startswith(".") for part in p.parts[-2:]))
 
 
+# CSVs that ethogram writes beside predictions and that are not per-frame tables
+NOT_PER_FRAME = ("_bouts", "summary")
+
+
 def _stems(folder: Path, own: str, other: str, role: str) -> dict[str, Path]:
-    """Map video name -> file: ``<stem>_<own>.csv`` or ``<stem>.csv``; ``*_<other>.csv`` skipped."""
+    """Map video name -> file: ``<stem>_<own>.csv`` or ``<stem>.csv``; ``*_<other>.csv``, bout
+    tables (``*_bouts.csv``) and summaries (``summary.csv``) are skipped."""
     found: dict[str, Path] = {}
     for path in _csv_files(folder):
         stem = path.stem
-        if stem.endswith(f"_{other}"):
+        if stem.endswith(f"_{other}") or stem.endswith(NOT_PER_FRAME):
             continue
         if stem.endswith(f"_{own}"):
             stem = stem[: -len(own) - 1]
@@ -124,11 +129,14 @@ def load_folder_pairs(
             raise LabelError(f"{folder}: {role} folder not found")
     label_files = _stems(labels_dir, "labels", "predictions", "label")
     pred_files = _stems(predictions_dir, "predictions", "labels", "prediction")
-    warnings = []
-    for stem in sorted(set(label_files) - set(pred_files)):
-        warnings.append(f"no predictions for labels {label_files[stem]}")
-    for stem in sorted(set(pred_files) - set(label_files)):
-        warnings.append(f"no labels for predictions {pred_files[stem]}")
+    warnings = [
+        message
+        for message in (
+            _unmatched(label_files, pred_files, "label", "predictions", labels_dir),
+            _unmatched(pred_files, label_files, "prediction", "labels", predictions_dir),
+        )
+        if message
+    ]
     common = sorted(set(label_files) & set(pred_files))
     if not common:
         raise LabelError(
@@ -141,8 +149,48 @@ def load_folder_pairs(
     for stem in common:
         pair, behaviors = _read_pair(stem, label_files[stem], pred_files[stem], behaviors)
         pair.fps = fps
+        pair.probabilities = _probabilities_beside(
+            pred_files[stem], stem, behaviors, len(pair.labels)
+        )
         pairs.append(pair)
+    with_probs = sum(p.probabilities is not None for p in pairs)
+    if 0 < with_probs < len(pairs):
+        warnings.append(
+            f"probabilities found for {with_probs} of {len(pairs)} videos; AUROC/AP and curves "
+            "skipped"
+        )
+        for pair in pairs:
+            pair.probabilities = None
     return pairs, behaviors, warnings
+
+
+def _unmatched(files: dict, others: dict, role: str, missing: str, folder: Path) -> str | None:
+    """One line naming the files of ``files`` that have no partner in ``others``."""
+    stems = sorted(set(files) - set(others))
+    if not stems:
+        return None
+    shown = ", ".join(files[s].name for s in stems[:5]) + (
+        f" and {len(stems) - 5} more" if len(stems) > 5 else ""
+    )
+    return f"{len(stems)} {role} file(s) in {folder} have no {missing}, skipped: {shown}"
+
+
+def _probabilities_beside(pred_path: Path, stem: str, behaviors: list[str], n_frames: int):
+    """Probabilities of the model that wrote ``pred_path``, from ``<stem>_outputs.h5`` beside it
+    (``ethogram predict`` records that model in the file), or None."""
+    from ethogram.io.outputs import PREDICTIONS_ATTR, read_file_attrs
+
+    outputs = pred_path.with_name(f"{stem}_outputs.h5")
+    if not outputs.is_file():
+        return None
+    try:
+        model_dir = read_file_attrs(outputs).get(PREDICTIONS_ATTR)
+        if not model_dir:
+            return None
+        probs, _ = _probabilities(outputs, Path(str(model_dir)), behaviors)
+    except (EthogramError, OSError):
+        return None
+    return probs if probs is not None and len(probs) == n_frames else None
 
 
 # ---- a project and its model --------------------------------------------------------------------
@@ -259,11 +307,10 @@ def _model_group(path: Path, model_dir: Path) -> str | None:
     return kind[0] if len(kind) == 1 else None
 
 
-def _probabilities(record, model_dir: Path | None, behaviors: list[str]):
+def _probabilities(path: Path, model_dir: Path | None, behaviors: list[str]):
     """(P reordered to ``behaviors``, thresholds) of the model's group in the outputs file."""
     from ethogram.io.outputs import group_info, read_outputs
 
-    path = record.outputs_path
     if model_dir is None or not path.is_file():
         return None, None
     group = _model_group(path, model_dir)
@@ -341,7 +388,9 @@ def load_project_pairs(
             continue
         pair, _ = _read_pair(record.stem, record.labels_path, record.predictions_path, behaviors)
         pair.fps = fps or video_fps(record)
-        pair.probabilities, video_thresholds = _probabilities(record, model_dir, behaviors)
+        pair.probabilities, video_thresholds = _probabilities(
+            record.outputs_path, model_dir, behaviors
+        )
         if pair.probabilities is not None and len(pair.probabilities) != len(pair.labels):
             warnings.append(f"{record.outputs_path}: probabilities do not fit the labels, ignored")
             pair.probabilities = None

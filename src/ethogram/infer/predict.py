@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from ethogram.errors import EthogramError, ModelError, ProjectError
-from ethogram.io.outputs import list_groups, read_outputs, write_group
+from ethogram.io.outputs import PREDICTIONS_ATTR, list_groups, read_outputs, write_group
 
-PREDICTIONS_ATTR = "predictions_model_dir"  # file attribute: the model that wrote the CSVs
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 DEFAULT_FPS = 30.0
 

@@ -38,6 +38,8 @@ from ethogram.io.atomic import atomic_path
 
 STRING_DATASETS = ("class_names",)
 ATTRS_KEY = "attrs"
+# file attribute: the model folder that wrote the <stem>_predictions.csv beside this file
+PREDICTIONS_ATTR = "predictions_model_dir"
 
 
 class OutputsError(EthogramError):
