@@ -308,10 +308,14 @@ def plot_training_curves(
     ax_metric.set_xlabel("epoch")
     ax_metric.set_ylabel(monitor.replace("_", " "))
     phases = [e.get("phase") for e in epochs]
-    for i in range(1, len(phases)):
-        if phases[i] != phases[i - 1]:
-            for ax in (ax_loss, ax_metric):
+    starts = [i for i in range(len(phases)) if i == 0 or phases[i] != phases[i - 1]]
+    for i in starts:
+        for ax in (ax_loss, ax_metric):
+            if i > 0:
                 ax.axvline(x[i] - 0.5, color="0.7", linestyle=":", linewidth=1)
+            if phases[i] and len(starts) > 1:  # name each phase (spatial, flow, fused)
+                ax.text(x[i] - 0.4, 1.0, str(phases[i]), transform=ax.get_xaxis_transform(),
+                        fontsize=8, color="0.4", va="bottom")  # fmt: skip
     for ax in (ax_loss, ax_metric):
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
