@@ -39,6 +39,8 @@ BOUT_COLUMNS = [
     "end_s",
     "duration_s",
 ]
+# times in seconds are rounded to a microsecond: 46.266204, not 46.266203999999995
+SECONDS_DECIMALS = 6
 SUMMARY_COLUMNS = [
     "video",
     "behavior",
@@ -128,9 +130,9 @@ def bouts_table(
             "start_frame": start,
             "end_frame": stop - 1,
             "duration_frames": stop - start,
-            "start_s": start / fps,
-            "end_s": stop / fps,
-            "duration_s": (stop - start) / fps,
+            "start_s": np.round(start / fps, SECONDS_DECIMALS),
+            "end_s": np.round(stop / fps, SECONDS_DECIMALS),
+            "duration_s": np.round((stop - start) / fps, SECONDS_DECIMALS),
         },
         columns=BOUT_COLUMNS,
     )
@@ -185,12 +187,12 @@ def summary_table(
                 "video": video,
                 "behavior": name,
                 "total_frames": total_frames,
-                "total_s": total_frames / fps,
+                "total_s": round(total_frames / fps, SECONDS_DECIMALS),
                 "fraction": total_frames / labeled_frames if labeled_frames else np.nan,
                 "n_bouts": int(len(bouts)),
                 "mean_bout_s": float(durations_s.mean()) if len(bouts) else np.nan,
                 "median_bout_s": float(np.median(durations_s)) if len(bouts) else np.nan,
-                "latency_s": bouts[0, 0] / fps if len(bouts) else np.nan,
+                "latency_s": round(bouts[0, 0] / fps, SECONDS_DECIMALS) if len(bouts) else np.nan,
                 "labeled_frames": labeled_frames,
                 "n_frames": n_frames,
                 "fps": fps,

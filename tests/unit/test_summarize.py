@@ -186,3 +186,13 @@ def test_plot_ethogram_writes_a_png(tmp_path, labels):
 def test_plot_ethogram_handles_an_empty_video(tmp_path):
     out = plot_ethogram(np.zeros((0, 3), np.int8), NAMES, 30, tmp_path / "empty.png")
     assert out.stat().st_size > 0
+
+
+def test_times_in_seconds_carry_no_float_noise():
+    from ethogram.summarize import bouts_table
+
+    values = np.zeros((2000, 2), np.int8)
+    values[1388:1571, 1] = 1
+    values[:, 0] = 1 - values[:, 1]
+    table = bouts_table(values, ["background", "walk"], fps=30000 / 1001)  # NTSC 29.97 fps
+    assert repr(float(table.start_s[0])) == "46.312933"  # not 46.312933333333334
