@@ -193,3 +193,31 @@ def test_rotation_by_90_degrees_rotates_flow_vectors():
     # motion "right" in the input becomes motion along -y or +y, with no x component
     assert vectors[0, 0, 3:5, 3:5].abs().max() < 1e-4
     assert vectors[0, 1, 3:5, 3:5].abs().min() > 0.99
+
+
+def _photometric_only(**kwargs) -> Augmenter:
+    return Augmenter(hflip=0, vflip=0, max_rotation_deg=0, min_scale=1.0, brightness=0,
+                     contrast=0, **kwargs)  # fmt: skip
+
+
+def test_invert_turns_a_dark_animal_on_a_light_floor_into_a_light_one_and_leaves_flow_alone():
+    rgb = torch.full((1, 6, 8, 8), 1.0)  # two frames, light floor
+    rgb[:, :, 2:4, 2:4] = -1.0  # dark animal
+    flow = torch.randn(1, 4, 8, 8)
+    rgb_out, flow_out = _photometric_only(invert=1.0)(rgb, flow, torch.Generator().manual_seed(0))
+    mean = rgb.mean()
+    torch.testing.assert_close(rgb_out, 2 * mean - rgb, atol=1e-5, rtol=0)
+    assert rgb_out[0, 0, 2, 2] > rgb_out[0, 0, 0, 0]  # the animal is now the bright part
+    torch.testing.assert_close(flow_out, flow, atol=1e-5, rtol=0)
+    unchanged, _ = _photometric_only(invert=0.0)(rgb, flow, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(unchanged, rgb, atol=1e-5, rtol=0)
+
+
+def test_color_jitter_changes_channels_unequally_in_both_rgb_layouts():
+    rgb = torch.randn(4, 3, 8, 8)
+    out, _ = _photometric_only(color=0.5)(rgb, None, torch.Generator().manual_seed(1))
+    change = (out - rgb).abs().mean(dim=(2, 3))  # (clip, channel)
+    assert change.min() > 0 and not torch.allclose(change[:, 0], change[:, 1])
+    clips = rgb.view(4, 3, 1, 8, 8)  # (B, 3, n_rgb, S, S) of 3D networks: same transform
+    out_3d, _ = _photometric_only(color=0.5)(clips, None, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(out_3d.view(4, 3, 8, 8), out, atol=1e-5, rtol=0)

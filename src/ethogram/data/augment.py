@@ -3,8 +3,10 @@
 One random geometric transform per clip is applied to its RGB stack and its flow stack alike:
 horizontal/vertical flips, a rotation, and a zoom-in crop (with a random shift). Flow is a vector
 field, so its vectors are transformed too: a horizontal flip negates dx, a vertical flip negates
-dy, a rotation rotates (dx, dy), a zoom scales them. Brightness and contrast change the RGB stack
-only.
+dy, a rotation rotates (dx, dy), a zoom scales them. Brightness, contrast, colour (per-channel
+gain, partial desaturation) and intensity inversion change the RGB stack only: animals differ in
+coat colour from one video to the next (a white mouse on a dark floor, a black one on a light
+floor), and posture should be learned apart from colour.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class Augmenter:
         Zoom-in crop: the crop's side is drawn from ``[min_scale, 1]`` of the frame.
     brightness, contrast
         Additive brightness (in normalized units) and multiplicative contrast jitter amplitudes.
+    color
+        Per-channel gain jitter amplitude and largest desaturation (blend towards grey).
+    invert
+        Probability of inverting intensities about the clip's mean (dark animal on a light floor
+        becomes a light animal on a dark floor).
     """
 
     hflip: float = 0.5
@@ -40,6 +47,8 @@ class Augmenter:
     min_scale: float = 0.8
     brightness: float = 0.25
     contrast: float = 0.25
+    color: float = 0.0
+    invert: float = 0.0
 
     def __call__(
         self,
@@ -77,6 +86,10 @@ class Augmenter:
         theta = torch.cat([matrix, shift.unsqueeze(2)], dim=2)
         gain = uniform(1 - self.contrast, 1 + self.contrast)
         offset = uniform(-self.brightness, self.brightness)
+        # drawn even when unused, so that other settings do not change the geometric draws
+        channel_gain = 1 + (torch.rand(batch, 3, generator=generator) * 2 - 1) * self.color
+        desaturate = uniform(0.0, self.color)
+        sign = torch.where(torch.rand(batch, generator=generator) < self.invert, -1.0, 1.0)
 
         flow_out = None
         if flow is not None:
@@ -90,10 +103,28 @@ class Augmenter:
         if rgb is not None:
             rgb_out = _warp(rgb, theta.to(rgb.device))
             shape = [batch] + [1] * (rgb.dim() - 1)
-            mean = rgb_out.mean(dim=tuple(range(1, rgb.dim())), keepdim=True)
             gain, offset = gain.view(shape).to(rgb.device), offset.view(shape).to(rgb.device)
+            if self.color > 0:
+                rgb_out = _jitter_color(rgb_out, channel_gain, desaturate)
+            mean = rgb_out.mean(dim=tuple(range(1, rgb.dim())), keepdim=True)
+            gain = gain * sign.view(shape).to(rgb.device)
             rgb_out = (rgb_out - mean) * gain + mean + offset
         return rgb_out, flow_out
+
+
+def _jitter_color(rgb: torch.Tensor, channel_gain: torch.Tensor, desaturate: torch.Tensor):
+    """Scale each colour channel about its mean and blend towards grey, per clip.
+
+    ``rgb`` is ``(B, 3 * n, S, S)`` (channels r, g, b per frame) or ``(B, 3, n, S, S)``.
+    """
+    b = rgb.shape[0]
+    frame_major = rgb.dim() == 4
+    x = rgb.view(b, -1, 3, *rgb.shape[-2:]) if frame_major else rgb.transpose(1, 2)
+    mean = x.mean(dim=(-2, -1), keepdim=True)
+    x = (x - mean) * channel_gain.view(b, 1, 3, 1, 1).to(x) + mean
+    grey = x.mean(dim=2, keepdim=True)
+    x = x + (grey - x) * desaturate.view(b, 1, 1, 1, 1).to(x)
+    return x.reshape(rgb.shape) if frame_major else x.transpose(1, 2).contiguous()
 
 
 def geometric_transform(

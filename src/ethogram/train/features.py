@@ -190,7 +190,10 @@ class _FeatureTrainer:
             model.parameters(), lr=settings.train.lr, weight_decay=settings.train.weight_decay
         )
         self.schedule = phase_schedule(settings)
-        self.augment = Augmenter() if settings.train.augment else None
+        t = settings.train
+        self.augment = (
+            Augmenter(color=t.augment_color, invert=t.augment_invert) if t.augment else None
+        )
         self.thresholds = np.full(len(class_names), 0.5)
         self.images_per_s: float | None = None
 
