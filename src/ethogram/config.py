@@ -86,6 +86,10 @@ class SequenceSettings(_Strict):
     """Temporal Gaussian Mixture sequence model over per-frame features."""
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
+    inputs: Literal["features", "logits", "both"] = Field(
+        "features",
+        description="Per-frame input: CNN features (DeepEthogram), the feature logits, or both.",
+    )
     window: int = Field(180, ge=8, description="Frames per training window.")
     n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")
     filter_length: int = Field(15, ge=3, description="Temporal length of each TGM filter.")

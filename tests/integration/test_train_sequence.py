@@ -129,6 +129,18 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
         assert out["attrs"]["model_dir"] == str(model_dir)
 
 
+def test_a_sequence_model_on_logits_only_trains_and_predicts_every_video(tmp_path):
+    project = make_feature_project(tmp_path / "proj")
+    settings = _settings("sequence.epochs=6", "sequence.inputs=logits")
+    model_dir = train_sequence(project, settings, progress=False)
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
+    best = torch.load(model_dir / "best.pt", weights_only=True)
+    assert best["extra"]["in_features"] == len(NAMES)  # the K logits, not the CNN features
+    for record in project.videos:
+        assert read_outputs(record.outputs_path, "tgmj")["P"].shape == (240, 3)
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=120)
     model_dir = train_sequence(project, _settings("sequence.epochs=2"), progress=False)

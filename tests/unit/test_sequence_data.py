@@ -111,6 +111,30 @@ def test_features_are_read_from_the_outputs_file_and_concatenated(tmp_path):
         load_sequence_inputs(path, "tgmj")
 
 
+def test_logits_or_both_can_be_the_per_frame_input(tmp_path):
+    path = tmp_path / "v1_outputs.h5"
+    logits = np.arange(18, dtype=np.float32).reshape(6, 3)
+    write_group(
+        path,
+        "resnet18",
+        {
+            "spatial_features": np.ones((6, 4), np.float32),
+            "flow_features": np.full((6, 3), 2.0, np.float32),
+            "logits": logits,
+            "class_names": NAMES,
+        },
+    )
+    only = load_sequence_inputs(path, "resnet18", inputs="logits")
+    np.testing.assert_array_equal(only.features, logits)
+    np.testing.assert_array_equal(only.logits, logits)
+    both = load_sequence_inputs(path, "resnet18", inputs="both")
+    assert both.features.shape == (6, 10)
+    np.testing.assert_array_equal(both.features[:, 7:], logits)
+    write_group(path, "resnet18", {"spatial_features": np.ones((6, 4), np.float32)})
+    with pytest.raises(EthogramError, match="no logits"):
+        load_sequence_inputs(path, "resnet18", inputs="logits")
+
+
 def test_statistics_and_class_frequencies_ignore_unlabeled_values():
     a, b = _video(4), _video(4, seed=1)
     a.labels[0] = -1

@@ -59,11 +59,15 @@ class SequenceInputs:
         return int(self.features.shape[0])
 
 
+SEQUENCE_INPUTS = ("features", "logits", "both")
+
+
 def load_sequence_inputs(
     outputs_path: str | Path,
     group: str,
     labels: np.ndarray | None = None,
     stem: str | None = None,
+    inputs: str = "features",
 ) -> SequenceInputs:
     """Read a video's features (and the feature extractor's logits) from its outputs file.
 
@@ -77,6 +81,10 @@ def load_sequence_inputs(
         Optional int8 (T, K) labels of the video; their length must match the features.
     stem
         Video name (default: the file name without ``_outputs.h5``).
+    inputs
+        What the sequence model reads per frame (``sequence.inputs``): ``"features"`` (the
+        spatial and flow features, as DeepEthogram), ``"logits"`` (the feature extractor's K
+        logits only: few parameters, hard to overfit with few videos) or ``"both"``.
 
     Returns
     -------
@@ -106,6 +114,12 @@ def load_sequence_inputs(
         raise OutputsError(f"{path}: group {group!r} datasets differ in length {lengths}")
     features = np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1)
     logits = np.asarray(data["logits"], dtype=np.float32) if "logits" in data else None
+    if inputs not in SEQUENCE_INPUTS:
+        raise ValueError(f"inputs must be one of {SEQUENCE_INPUTS}, got {inputs!r}")
+    if inputs != "features":
+        if logits is None:
+            raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
+        features = logits.copy() if inputs == "logits" else np.concatenate([features, logits], 1)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int8)
         if labels.shape[0] != features.shape[0]:
@@ -285,6 +299,7 @@ def positive_fraction(videos: Sequence[SequenceInputs]) -> np.ndarray:
 
 __all__ = [
     "FEATURE_DATASETS",
+    "SEQUENCE_INPUTS",
     "SequenceBatch",
     "SequenceInputs",
     "SequenceWindows",

@@ -291,7 +291,9 @@ class Predictor:
         from ethogram.data.sequence import load_sequence_inputs
         from ethogram.infer.sequence import sequence_logits, sigmoid
 
-        inputs = load_sequence_inputs(outputs_path, feature_group)
+        inputs = load_sequence_inputs(
+            outputs_path, feature_group, inputs=self._sequence.settings.sequence.inputs
+        )
         logits = sequence_logits(self._sequence.model, inputs, self.device)
         probs = sigmoid(logits)
         write_group(

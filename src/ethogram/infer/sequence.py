@@ -200,7 +200,9 @@ def write_sequence_outputs(
         group = feature_group(record.outputs_path, feature_dir, settings.features.arch)
         if group is None:
             continue
-        inputs = load_sequence_inputs(record.outputs_path, group, stem=record.stem)
+        inputs = load_sequence_inputs(
+            record.outputs_path, group, stem=record.stem, inputs=settings.sequence.inputs
+        )
         logits = sequence_logits(model, inputs, device)
         probs = sigmoid(logits)
         write_group(

@@ -74,7 +74,9 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     return split
 
 
-def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=True):
+def _load_inputs(
+    project, stems, feature_model_dir, arch, progress, with_labels=True, inputs="features"
+):
     """Features of ``stems``, extracting them first for videos whose outputs lack them."""
     records = {r.stem: r for r in project.videos}
     missing = [
@@ -84,7 +86,7 @@ def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=
         from ethogram.infer.extract import extract_project
 
         extract_project(project, model_dir=feature_model_dir, videos=missing, progress=progress)
-    inputs = {}
+    loaded = {}
     for stem in stems:
         record = records[stem]
         group = feature_group(record.outputs_path, feature_model_dir, arch)
@@ -94,8 +96,10 @@ def _load_inputs(project, stems, feature_model_dir, arch, progress, with_labels=
                 "run `ethogram extract` first"
             )
         labels = project.read_labels(stem).values if with_labels else None
-        inputs[stem] = load_sequence_inputs(record.outputs_path, group, labels, stem=stem)
-    return inputs
+        loaded[stem] = load_sequence_inputs(
+            record.outputs_path, group, labels, stem=stem, inputs=inputs
+        )
+    return loaded
 
 
 def _epoch_offsets(n_grid: int, window: int, min_windows: int) -> list[int]:
@@ -199,7 +203,9 @@ def train_sequence(
     seed_everything(settings.seed)
 
     split = read_split(feature_model_dir, labeled)
-    inputs = _load_inputs(project, labeled, feature_model_dir, arch, progress)
+    inputs = _load_inputs(
+        project, labeled, feature_model_dir, arch, progress, inputs=settings.sequence.inputs
+    )
     train_in = [inputs[s] for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
