@@ -169,3 +169,6 @@ def test_evaluating_a_predict_out_folder_uses_its_probabilities_and_skips_bout_t
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["n_videos"] == 1
     assert metrics["overall"]["ap_macro"] is not None  # probabilities from the outputs file
+    # the outputs files name the model: its training curves and settings join the report
+    assert (tmp_path / "ev" / "figures" / "training_curves.png").is_file()
+    assert "Model settings (config.yaml)" in (tmp_path / "ev" / "report.html").read_text()

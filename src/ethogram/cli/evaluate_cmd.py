@@ -107,7 +107,14 @@ def evaluate(
             raise EthogramError("--model and --split need a PROJECT folder")
         pairs, names, warnings = ev.load_folder_pairs(labels, predictions, fps=fps)
         out_dir = out or Path("evaluation")
-        kwargs = {"source": {"labels": labels.resolve(), "predictions": predictions.resolve()}}
+        model_dir, thresholds = ev.folder_model(predictions, [p.name for p in pairs], names)
+        kwargs = {
+            "source": {"labels": labels.resolve(), "predictions": predictions.resolve()},
+            "model_dir": model_dir,
+            "thresholds": thresholds,
+        }
+        if model_dir is not None:
+            kwargs["source"]["model"] = model_dir
     else:
         found = ev.load_project_pairs(project, model=model, split=split, fps=fps)
         pairs, names, warnings = found.pairs, found.behaviors, found.warnings

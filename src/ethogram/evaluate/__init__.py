@@ -29,6 +29,7 @@ __all__ = [
     "SequencePair",
     "choose_thresholds",
     "evaluate_sequences",
+    "folder_model",
     "load_folder_pairs",
     "load_project_pairs",
     "write_evaluation",
@@ -162,6 +163,40 @@ def load_folder_pairs(
         for pair in pairs:
             pair.probabilities = None
     return pairs, behaviors, warnings
+
+
+def folder_model(
+    predictions_dir: str | Path, stems: list[str], behaviors: list[str]
+) -> tuple[Path | None, np.ndarray | None]:
+    """The model that wrote a folder's predictions (as ``ethogram predict --out`` records it in
+    each ``<stem>_outputs.h5``) and its thresholds, when every video names the same model.
+
+    Returns
+    -------
+    tuple
+        (model folder or None, thresholds reordered to ``behaviors`` or None).
+    """
+    from ethogram.io.outputs import PREDICTIONS_ATTR, read_file_attrs
+
+    folder = Path(predictions_dir)
+    named, outputs = set(), None
+    for stem in stems:
+        candidates = [folder / f"{stem}_outputs.h5", *folder.glob(f"*/{stem}_outputs.h5")]
+        outputs = next((c for c in candidates if c.is_file()), None)
+        try:
+            named.add(str(read_file_attrs(outputs).get(PREDICTIONS_ATTR) or "") if outputs else "")
+        except (EthogramError, OSError):
+            named.add("")
+    if len(named) != 1 or "" in named:
+        return None, None
+    model_dir = Path(named.pop())
+    thresholds = None
+    if outputs is not None:
+        try:
+            _, thresholds = _probabilities(outputs, model_dir, behaviors)
+        except (EthogramError, OSError):
+            thresholds = None
+    return (model_dir if model_dir.is_dir() else None), thresholds
 
 
 def _unmatched(files: dict, others: dict, role: str, missing: str, folder: Path) -> str | None:
