@@ -87,8 +87,9 @@ class SequenceSettings(_Strict):
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
     inputs: Literal["features", "logits", "both"] = Field(
-        "features",
-        description="Per-frame input: CNN features (DeepEthogram), the feature logits, or both.",
+        "logits",
+        description="Per-frame input: the feature extractor's logits (few parameters, hard to "
+        "overfit), its CNN features (as DeepEthogram), or both.",
     )
     window: int = Field(180, ge=8, description="Frames per training window.")
     n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")

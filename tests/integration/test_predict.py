@@ -64,7 +64,7 @@ def test_project_videos_get_predictions_bouts_and_probabilities(trained):
             "duration_s",
         ]
         assert set(bouts["behavior"]) <= {"groom", "rear"}
-        np.testing.assert_allclose(bouts["duration_s"], bouts["duration_frames"] / 15)
+        np.testing.assert_allclose(bouts["duration_s"], bouts["duration_frames"] / 15, atol=1e-6)
         groom = table.values[:, 1] == 1
         assert bouts.loc[bouts.behavior == "groom", "duration_frames"].sum() == groom.sum()
         out = read_outputs(record.outputs_path, "tgmj")

@@ -33,6 +33,11 @@ class SequenceModel(nn.Module):
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+        if features.shape[-1] != self.mean.shape[0]:
+            raise ValueError(
+                f"expected {self.mean.shape[0]} inputs per frame, got {features.shape[-1]}: "
+                "load them with the model's sequence.inputs (features, logits or both)"
+            )
         return self.net((features - self.mean) / self.std, logits)
 
 
