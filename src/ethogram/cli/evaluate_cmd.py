@@ -6,15 +6,18 @@ from pathlib import Path
 
 import typer
 
+from ethogram.cli.help_text import unwrap_help
 from ethogram.errors import EthogramError
 
-HELP = """Compare predictions with human labels: metrics.json, figures/ and report.html.
+HELP = unwrap_help("""Compare predictions with human labels: metrics.json, figures/ and report.html.
 
 Two ways to call it:
 
-  ethogram evaluate PROJECT                  the test videos of the latest model's split
+  ethogram evaluate PROJECT
+      the test videos of the newest model's split
 
-  ethogram evaluate --labels DIR --predictions DIR --out DIR   any CSV pairs
+  ethogram evaluate --labels DIR --predictions DIR --out DIR
+      any label and prediction CSVs, paired by video name
 
 In a project, labels are DATA/<video>/<video>_labels.csv and predictions
 <video>_predictions.csv; probabilities (for AUROC, AP and the curves) come from the model's
@@ -22,7 +25,7 @@ group in <video>_outputs.h5. In folders, files pair by video name: <video>.csv o
 <video>_labels.csv with <video>.csv or <video>_predictions.csv.
 
 Frames labeled -1 (unlabeled) are left out of every number.
-"""
+""")
 
 EPILOG = """Examples:
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ethogram.cli.train_cmd import unwrap_help
+from ethogram.cli.help_text import unwrap_help
 
 HELP = unwrap_help("""Extract per-frame features, logits and probabilities of a project's videos.
 

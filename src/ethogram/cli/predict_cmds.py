@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ethogram.cli.train_cmd import unwrap_help
+from ethogram.cli.help_text import unwrap_help
 
 HELP = unwrap_help("""Predict behaviors in videos: flow, features, sequence model, post-processing.
 
@@ -16,12 +16,12 @@ their files go beside each video, or to --out DIR.
 
 For each video three files are written:
 
-  <video>_predictions.csv   one row per frame, one 0/1 column per behavior, background first
+  <video>_predictions.csv   0/1 per frame and behavior, background first
                             (DeepEthogram's label format)
 
-  <video>_bouts.csv         behavior, start/end frame, duration in frames and seconds
+  <video>_bouts.csv         behavior, start/end frame, duration (frames, s)
 
-  <video>_outputs.h5        features and probabilities (one group per model)
+  <video>_outputs.h5        features and probabilities (a group per model)
 
 Videos already predicted by the same model are skipped (use --overwrite to redo them;
 features already in <video>_outputs.h5 from the same feature extractor are reused, unless

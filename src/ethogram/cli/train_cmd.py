@@ -6,24 +6,10 @@ from pathlib import Path
 
 import typer
 
+from ethogram.cli.help_text import unwrap_help
 from ethogram.errors import ConfigError, ModelError, ProjectError
 
 STAGES = ("flow", "features", "sequence")
-
-
-def unwrap_help(text: str) -> str:
-    """Join the lines of each paragraph, so the terminal (not the source) decides line breaks.
-
-    Paragraphs are separated by blank lines; a paragraph whose lines are indented is kept as is.
-    """
-    paragraphs = []
-    for para in text.strip().split("\n\n"):
-        lines = para.split("\n")
-        if any(line.startswith("  ") for line in lines):
-            paragraphs.append(para)
-        else:
-            paragraphs.append(" ".join(line.strip() for line in lines))
-    return "\n\n".join(paragraphs)
 
 
 HELP = unwrap_help("""
