@@ -74,10 +74,10 @@ class TrainSettings(_Strict):
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     augment: bool = True
     augment_color: float = Field(
-        0.0, ge=0, le=1, description="Colour jitter: per-channel gain and desaturation amplitude."
+        0.3, ge=0, le=1, description="Colour jitter: per-channel gain and desaturation amplitude."
     )
     augment_invert: float = Field(
-        0.0, ge=0, le=1, description="Probability of inverting a clip's intensities (coat colour)."
+        0.5, ge=0, le=1, description="Probability of inverting a clip's intensities (coat colour)."
     )
     num_workers: int = Field(0, ge=0)
 
