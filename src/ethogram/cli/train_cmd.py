@@ -118,7 +118,10 @@ def _report(stage: str, model_dir: Path) -> None:
         metrics = {}
     epochs = metrics.get("epochs") or []
     scores = [e.get("val_f1_macro") for e in epochs if e.get("val_f1_macro") is not None]
-    if scores:
+    final = (metrics.get("val") or {}).get("f1_macro")  # on every validation frame, at the end
+    if final is not None:
+        line += f"  (validation macro F1 {final:.3f})"
+    elif scores:
         line += f"  (best validation macro F1 {max(scores):.3f})"
     test = (metrics.get("test") or {}).get("sequence_postprocessed")
     if test and test.get("f1_macro") is not None:
