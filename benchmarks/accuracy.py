@@ -13,7 +13,8 @@ each training stage.
 
     python benchmarks/accuracy.py                               # the fast preset, 4+4 videos
     python benchmarks/accuracy.py --config base= --config flow128=flow.size=128
-    python benchmarks/accuracy.py --frames 600 --train-videos 3 --heldout 2 --config quick=train.epochs=2
+    python benchmarks/accuracy.py --frames 600 --train-videos 3 --heldout 2 \
+        --config quick=train.epochs=2
 
 Targets (issues 5 and 6): features alone >= 0.85 macro F1; whole chain >= 0.90 and beats the
 features alone; segmental F1@50 >= 0.85.

@@ -89,7 +89,6 @@ def train_project(root: Path, preset: str, pairs) -> object:
 
 def time_stages(project, video: Path, out_dir: Path) -> dict[str, float]:
     """Seconds spent in each stage of predicting ``video`` (features from scratch)."""
-    from ethogram.data.sequence import load_sequence_inputs
     from ethogram.infer.extract import extract_video
     from ethogram.infer.predict import Predictor, VideoTarget, resolve_model_dir, write_bouts
     from ethogram.infer.sequence import sequence_logits, sigmoid
@@ -111,7 +110,7 @@ def time_stages(project, video: Path, out_dir: Path) -> dict[str, float]:
     stages["flow_and_features"] = time.perf_counter() - started
     started = time.perf_counter()
     group = predictor._feature_group(target.outputs_path)
-    inputs = load_sequence_inputs(target.outputs_path, group)
+    inputs = predictor._sequence.load_inputs(target.outputs_path, group)
     logits = sequence_logits(predictor._sequence.model, inputs)
     probs = sigmoid(logits)
     stages["sequence"] = time.perf_counter() - started

@@ -288,12 +288,9 @@ class Predictor:
             self._check_names(data["class_names"], outputs_path)
             self.group = feature_group
             return np.asarray(data["P"], np.float32)
-        from ethogram.data.sequence import load_sequence_inputs
         from ethogram.infer.sequence import sequence_logits, sigmoid
 
-        inputs = load_sequence_inputs(
-            outputs_path, feature_group, inputs=self._sequence.settings.sequence.inputs
-        )
+        inputs = self._sequence.load_inputs(outputs_path, feature_group)
         logits = sequence_logits(self._sequence.model, inputs, self.device)
         probs = sigmoid(logits)
         write_group(

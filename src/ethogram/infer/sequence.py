@@ -80,6 +80,16 @@ class LoadedSequenceModel:
         """``tgm`` or ``tgmj``: also the name of its group in the outputs files."""
         return self.settings.sequence.arch
 
+    def load_inputs(self, outputs_path: str | Path, group: str, **kwargs) -> SequenceInputs:
+        """Read a video's inputs for this model (its ``sequence.inputs``) from an outputs file.
+
+        ``kwargs`` go to :func:`ethogram.data.sequence.load_sequence_inputs` (``labels``,
+        ``stem``).
+        """
+        return load_sequence_inputs(
+            outputs_path, group, inputs=self.settings.sequence.inputs, **kwargs
+        )
+
 
 def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu"):
     """Load a trained sequence model from its directory (``config.yaml`` + ``best.pt``).
