@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,18 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on sys.path)
+
 TARGET_FAST_FPS = 60.0
 TRAIN_STEPS = 8
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _make_project(root: Path, n_frames: int, size: int):
@@ -161,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     report = {
         "benchmark": "features",
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "torch_threads": args.threads,
         "load_average_before": [round(x, 2) for x in os.getloadavg()],

@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import cpu_name  # benchmarks/machine.py (run as a script: its folder is on sys.path)
 
 TARGET_FAST_FPS = 60.0
 TRAIN_OVERRIDES = [
@@ -34,16 +35,6 @@ TRAIN_OVERRIDES = [
     "flow.steps_per_epoch=2",
     "sequence.epochs=1",
 ]
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _quiet(fn, *args, **kwargs):
@@ -175,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
         held_out = make_videos(work / "held_out", 1, args.frames, args.size)[0][0]
         report = {
             "benchmark": "predict end to end (decode to CSV), one video, features from scratch",
-            "cpu": _cpu_name(),
+            "cpu": cpu_name(),
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__,
