@@ -117,7 +117,11 @@ class PostprocessSettings(_Strict):
     min_bout_percentile: float = Field(
         5.0, ge=0, le=100, description="'auto' min_bout: this percentile of labeled bout lengths."
     )
-    exclusive: bool = Field(False, description="At most one behavior per frame (argmax).")
+    exclusive: Literal["auto"] | bool = Field(
+        "auto",
+        description="At most one behavior per frame (the most probable one above its "
+        "threshold): true, false, or 'auto' (true when no labeled frame has two behaviors).",
+    )
 
 
 class Settings(_Strict):

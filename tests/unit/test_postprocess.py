@@ -10,8 +10,10 @@ from ethogram.config import PostprocessSettings
 from ethogram.errors import ConfigError, LabelError
 from ethogram.infer.postprocess import (
     enforce_min_bout,
+    labels_are_exclusive,
     min_bout_from_labels,
     postprocess,
+    resolve_exclusive,
     resolve_min_bout,
 )
 
@@ -219,3 +221,19 @@ def test_resolve_min_bout_accepts_the_settings_default():
 def test_resolve_min_bout_rejects_bad_settings_naming_the_problem(setting, match):
     with pytest.raises(ConfigError, match=match):
         resolve_min_bout(setting, NAMES)
+
+
+def test_exclusive_auto_follows_the_labels():
+    one_each = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]], np.int8)
+    overlapping = np.array([[0, 1, 1], [1, 0, 0]], np.int8)
+    assert labels_are_exclusive([one_each])
+    assert not labels_are_exclusive([one_each, overlapping])
+    assert not labels_are_exclusive([np.full((4, 3), -1, np.int8)])  # nothing labeled
+    assert resolve_exclusive("auto", [one_each]) is True
+    assert resolve_exclusive("auto", [overlapping]) is False
+    assert resolve_exclusive("auto", []) is False
+    assert resolve_exclusive(False, [one_each]) is False
+    assert resolve_exclusive(True, [overlapping]) is True
+    assert PostprocessSettings().exclusive == "auto"
+    with pytest.raises(ConfigError, match="exclusive.*'sometimes'"):
+        resolve_exclusive("sometimes", [one_each])

@@ -252,6 +252,50 @@ def min_bout_from_labels(
     return out
 
 
+def labels_are_exclusive(label_arrays: Sequence[np.ndarray]) -> bool:
+    """Whether labels show at most one behavior (background aside) in every frame.
+
+    Parameters
+    ----------
+    label_arrays
+        Label arrays (T, K) with values 1/0/-1, background in column 0.
+
+    Returns
+    -------
+    bool
+        True when at least one frame is labeled and no frame has two behaviors at 1.
+
+    Examples
+    --------
+    >>> labels_are_exclusive([np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]])])
+    True
+    >>> labels_are_exclusive([np.array([[0, 1, 1]])])
+    False
+    """
+    labeled = False
+    for values in label_arrays:
+        arr = np.asarray(values)
+        if arr.ndim != 2:
+            raise LabelError(f"label array: expected (frames, classes), got shape {arr.shape}")
+        if ((arr[:, 1:] == 1).sum(axis=1) > 1).any():
+            return False
+        labeled = labeled or bool((arr >= 0).any())
+    return labeled
+
+
+def resolve_exclusive(setting: str | bool, label_arrays: Sequence[np.ndarray] = ()) -> bool:
+    """Turn the ``postprocess.exclusive`` setting into a bool.
+
+    ``'auto'`` means exclusive when the labels are (:func:`labels_are_exclusive`); without labels
+    it is False.
+    """
+    if isinstance(setting, (bool, np.bool_)):
+        return bool(setting)
+    if setting != "auto":
+        raise ConfigError(f"postprocess.exclusive: expected true, false or 'auto', got {setting!r}")
+    return labels_are_exclusive(label_arrays)
+
+
 def resolve_min_bout(
     setting: str | int | Mapping[str, int],
     class_names: Sequence[str],

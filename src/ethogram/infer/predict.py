@@ -95,6 +95,20 @@ def project_labels(project):
     return read
 
 
+def _resolve_exclusive(settings, metrics: dict, sequence, label_arrays) -> bool:
+    """``postprocess.exclusive`` of a model: as set, else as decided at training, else labels."""
+    from ethogram.infer.postprocess import resolve_exclusive
+
+    setting = settings.postprocess.exclusive
+    if setting != "auto":
+        return bool(setting)
+    decided = sequence.exclusive if sequence is not None else metrics.get("exclusive")
+    if decided is not None:
+        return bool(decided)
+    arrays = label_arrays() if callable(label_arrays) else label_arrays
+    return resolve_exclusive(setting, list(arrays))
+
+
 def _sibling(path: Path | None, model_dir: Path) -> Path | None:
     """A model folder recorded as an absolute path: the same name beside ``model_dir`` if the
     project moved since."""
@@ -162,7 +176,7 @@ class Predictor:
                 percentile=self.settings.postprocess.min_bout_percentile,
             )
         self.min_bout_frames: dict[str, int] = dict(min_bout)
-        self.exclusive = bool(self.settings.postprocess.exclusive)
+        self.exclusive = _resolve_exclusive(self.settings, metrics, self._sequence, label_arrays)
 
     # ---- models, loaded on first use -------------------------------------------------------
     @property

@@ -74,6 +74,7 @@ class LoadedSequenceModel:
     thresholds: np.ndarray
     feature_model_dir: Path | None
     min_bout_frames: dict[str, int]
+    exclusive: bool | None = None  # postprocess.exclusive as resolved at training ('auto')
 
     @property
     def arch(self) -> str:
@@ -127,6 +128,7 @@ def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu
         thresholds=thresholds,
         feature_model_dir=Path(feature_dir) if feature_dir else None,
         min_bout_frames=dict(metrics.get("min_bout_frames") or {}),
+        exclusive=metrics.get("exclusive"),
     )
 
 

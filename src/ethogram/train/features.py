@@ -358,12 +358,17 @@ def train_features(
                            feat.n_rgb, feat.n_flows)  # fmt: skip
     preprocess_s = time.perf_counter() - started
 
+    from ethogram.infer.postprocess import resolve_exclusive
+
     seed_everything(settings.seed)
     model = build_feature_model(settings, len(class_names)).to(device)
     trainer = _FeatureTrainer(settings, model, train, val, class_names, device, progress, log)
+    train_labels = [project.read_labels(stem).values for stem in train_stems]
+    exclusive = resolve_exclusive(settings.postprocess.exclusive, train_labels)
     header = {"stage": "features", "class_names": class_names, "split": split,
               "split_note": note, "arch": feat.arch, "flow_arch": feat.flow_arch,
-              "pos_weight": trainer.pos_weight.cpu().tolist()}  # fmt: skip
+              "pos_weight": trainer.pos_weight.cpu().tolist(),
+              "exclusive": exclusive}  # fmt: skip
     n_stream = 2 * settings.train.stream_epochs
     result = fit(
         model_dir,

@@ -304,16 +304,22 @@ def train_sequence(
 
 def _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress):
     """Min bouts, held-out test metrics, and sequence outputs for every video with features."""
-    from ethogram.infer.postprocess import resolve_min_bout
+    from ethogram.infer.postprocess import resolve_exclusive, resolve_min_bout
 
     names = project.behaviors
+    train_labels = [inputs[s].labels for s in split["train"]]
     min_bout = resolve_min_bout(
         settings.postprocess.min_bout,
         names,
-        [inputs[s].labels for s in split["train"]],
+        train_labels,
         percentile=settings.postprocess.min_bout_percentile,
     )
-    result: dict[str, Any] = {"thresholds": thresholds.tolist(), "min_bout_frames": min_bout}
+    exclusive = resolve_exclusive(settings.postprocess.exclusive, train_labels)
+    result: dict[str, Any] = {
+        "thresholds": thresholds.tolist(),
+        "min_bout_frames": min_bout,
+        "exclusive": exclusive,
+    }
     if split["test"]:
         feature_dir = Path(trained_feature_dir(model_dir))
         result["test"] = evaluate_held_out(
@@ -322,7 +328,7 @@ def _finish(project, settings, model, model_dir, inputs, split, thresholds, devi
             thresholds,
             names,
             min_bout,
-            exclusive=settings.postprocess.exclusive,
+            exclusive=exclusive,
             feature_thresholds=_feature_thresholds(feature_dir, len(names)),
             device=device,
         )
