@@ -87,9 +87,15 @@ class SequenceSettings(_Strict):
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
     inputs: Literal["features", "logits", "both"] = Field(
-        "logits",
-        description="Per-frame input: the feature extractor's logits (few parameters, hard to "
-        "overfit), its CNN features (as DeepEthogram), or both.",
+        "features",
+        description="Per-frame input: the feature extractor's CNN features (as DeepEthogram), "
+        "its logits (few parameters), or both.",
+    )
+    normalize: Literal["video", "train"] = Field(
+        "video",
+        description="Standardize each input over its own video ('video': removes the offsets "
+        "between videos of different animals and lighting) or with the training videos' "
+        "statistics ('train', as DeepEthogram; for short clips).",
     )
     window: int = Field(180, ge=8, description="Frames per training window.")
     n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")

@@ -164,11 +164,12 @@ def test_chunked_inference_equals_one_pass_and_outputs_can_be_rewritten(tmp_path
     from ethogram.data.sequence import load_sequence_inputs
 
     record = project.videos[0]
-    with pytest.raises(ValueError, match="sequence.inputs"):  # the CNN features: not its input
-        sequence_logits(loaded.model, load_sequence_inputs(record.outputs_path, "resnet18"))
-    inputs = load_sequence_inputs(
-        record.outputs_path, "resnet18", inputs=loaded.settings.sequence.inputs
-    )
+    assert loaded.settings.sequence.inputs == "features"
+    with pytest.raises(ValueError, match="sequence.inputs"):  # the logits: not its input
+        sequence_logits(
+            loaded.model, load_sequence_inputs(record.outputs_path, "resnet18", inputs="logits")
+        )
+    inputs = loaded.load_inputs(record.outputs_path, "resnet18")
     whole = sequence_logits(loaded.model, inputs, chunk=10_000)
     chunked = sequence_logits(loaded.model, inputs, chunk=32)
     np.testing.assert_allclose(chunked, whole, atol=1e-5)

@@ -14,6 +14,7 @@ from ethogram.data.sequence import (
     feature_statistics,
     load_sequence_inputs,
     positive_fraction,
+    standardize_per_video,
     window_starts,
 )
 from ethogram.errors import EthogramError
@@ -133,6 +134,38 @@ def test_logits_or_both_can_be_the_per_frame_input(tmp_path):
     write_group(path, "resnet18", {"spatial_features": np.ones((6, 4), np.float32)})
     with pytest.raises(EthogramError, match="no logits"):
         load_sequence_inputs(path, "resnet18", inputs="logits")
+
+
+def test_per_video_standardization_removes_offsets_and_scales_of_a_video(tmp_path):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(50, 4)).astype(np.float32)
+    features[:, 3] = 7.0  # a column that never varies in this video
+    z = standardize_per_video(features)
+    np.testing.assert_allclose(z[:, :3].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(z[:, :3].std(axis=0), 1, atol=1e-4)
+    np.testing.assert_array_equal(z[:, 3], 0)  # constant: centered, not divided by ~0
+    shifted = standardize_per_video(3.0 * features + 5.0)  # another animal, other lighting
+    np.testing.assert_allclose(shifted[:, :3], z[:, :3], atol=1e-4)
+    assert standardize_per_video(np.zeros((0, 4), np.float32)).shape == (0, 4)
+
+    path = tmp_path / "v1_outputs.h5"
+    write_group(
+        path,
+        "resnet18",
+        {
+            "spatial_features": features[:, :2],
+            "flow_features": features[:, 2:],
+            "logits": features[:, :3],
+            "class_names": NAMES,
+        },
+    )
+    stored = load_sequence_inputs(path, "resnet18", normalize="train")
+    np.testing.assert_array_equal(stored.features, features)
+    per_video = load_sequence_inputs(path, "resnet18", normalize="video")
+    np.testing.assert_allclose(per_video.features, z, atol=1e-6)
+    np.testing.assert_array_equal(per_video.logits, features[:, :3])  # logits stay as stored
+    with pytest.raises(ValueError, match="normalize"):
+        load_sequence_inputs(path, "resnet18", normalize="batch")
 
 
 def test_statistics_and_class_frequencies_ignore_unlabeled_values():

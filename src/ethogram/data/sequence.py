@@ -60,6 +60,36 @@ class SequenceInputs:
 
 
 SEQUENCE_INPUTS = ("features", "logits", "both")
+SEQUENCE_NORMALIZE = ("video", "train")
+
+
+def standardize_per_video(features: np.ndarray, floor: float = 0.1) -> np.ndarray:
+    """Subtract each column's mean over the video and divide by its standard deviation.
+
+    Videos of other animals, coats or lighting shift the feature extractor's features as a
+    whole; standardizing every video on its own removes those offsets (instance normalization
+    over time). It assumes a video long enough to show the animal's range of behavior.
+    Standard deviations are floored at ``floor`` times their median (and 1e-3), as in
+    :func:`feature_statistics`, so a column that hardly varies in this video is not blown up.
+
+    Parameters
+    ----------
+    features
+        float (T, F).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (T, F).
+    """
+    x = np.asarray(features, dtype=np.float32)
+    if x.shape[0] == 0:
+        return x.copy()
+    mean = x.mean(axis=0, dtype=np.float64)
+    std = x.std(axis=0, dtype=np.float64)
+    positive = std[std > 0]
+    lowest = max(floor * float(np.median(positive)) if positive.size else 1.0, 1e-3)
+    return ((x - mean) / np.maximum(std, lowest)).astype(np.float32)
 
 
 def load_sequence_inputs(
@@ -68,6 +98,7 @@ def load_sequence_inputs(
     labels: np.ndarray | None = None,
     stem: str | None = None,
     inputs: str = "features",
+    normalize: str = "train",
 ) -> SequenceInputs:
     """Read a video's features (and the feature extractor's logits) from its outputs file.
 
@@ -84,7 +115,11 @@ def load_sequence_inputs(
     inputs
         What the sequence model reads per frame (``sequence.inputs``): ``"features"`` (the
         spatial and flow features, as DeepEthogram), ``"logits"`` (the feature extractor's K
-        logits only: few parameters, hard to overfit with few videos) or ``"both"``.
+        logits only: few parameters) or ``"both"``.
+    normalize
+        ``"video"``: standardize each input column over this video's frames
+        (:func:`standardize_per_video`; ``sequence.normalize``); ``"train"``: leave the values as
+        stored (the model standardizes them with its training videos' statistics).
 
     Returns
     -------
@@ -120,6 +155,10 @@ def load_sequence_inputs(
         if logits is None:
             raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
         features = logits.copy() if inputs == "logits" else np.concatenate([features, logits], 1)
+    if normalize not in SEQUENCE_NORMALIZE:
+        raise ValueError(f"normalize must be one of {SEQUENCE_NORMALIZE}, got {normalize!r}")
+    if normalize == "video":
+        features = standardize_per_video(features)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int8)
         if labels.shape[0] != features.shape[0]:
@@ -300,6 +339,7 @@ def positive_fraction(videos: Sequence[SequenceInputs]) -> np.ndarray:
 __all__ = [
     "FEATURE_DATASETS",
     "SEQUENCE_INPUTS",
+    "SEQUENCE_NORMALIZE",
     "SequenceBatch",
     "SequenceInputs",
     "SequenceWindows",
@@ -307,5 +347,6 @@ __all__ = [
     "feature_statistics",
     "load_sequence_inputs",
     "positive_fraction",
+    "standardize_per_video",
     "window_starts",
 ]

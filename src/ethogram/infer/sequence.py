@@ -88,7 +88,11 @@ class LoadedSequenceModel:
         ``stem``).
         """
         return load_sequence_inputs(
-            outputs_path, group, inputs=self.settings.sequence.inputs, **kwargs
+            outputs_path,
+            group,
+            inputs=self.settings.sequence.inputs,
+            normalize=self.settings.sequence.normalize,
+            **kwargs,
         )
 
 
@@ -218,7 +222,11 @@ def write_sequence_outputs(
         if group is None:
             continue
         inputs = load_sequence_inputs(
-            record.outputs_path, group, stem=record.stem, inputs=settings.sequence.inputs
+            record.outputs_path,
+            group,
+            stem=record.stem,
+            inputs=settings.sequence.inputs,
+            normalize=settings.sequence.normalize,
         )
         logits = sequence_logits(model, inputs, device)
         probs = sigmoid(logits)

@@ -74,11 +74,10 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     return split
 
 
-def _load_inputs(
-    project, stems, feature_model_dir, arch, progress, with_labels=True, inputs="features"
-):
+def _load_inputs(project, stems, feature_model_dir, settings, progress, with_labels=True):
     """Features of ``stems``, extracting them first for videos whose outputs lack them."""
     records = {r.stem: r for r in project.videos}
+    arch = settings.features.arch
     missing = [
         s for s in stems if feature_group(records[s].outputs_path, feature_model_dir, arch) is None
     ]
@@ -97,7 +96,12 @@ def _load_inputs(
             )
         labels = project.read_labels(stem).values if with_labels else None
         loaded[stem] = load_sequence_inputs(
-            record.outputs_path, group, labels, stem=stem, inputs=inputs
+            record.outputs_path,
+            group,
+            labels,
+            stem=stem,
+            inputs=settings.sequence.inputs,
+            normalize=settings.sequence.normalize,
         )
     return loaded
 
@@ -198,14 +202,11 @@ def train_sequence(
             "--labels CSV`) before training"
         )
     names = project.behaviors
-    arch = settings.features.arch
     device = choose_device(settings.device)
     seed_everything(settings.seed)
 
     split = read_split(feature_model_dir, labeled)
-    inputs = _load_inputs(
-        project, labeled, feature_model_dir, arch, progress, inputs=settings.sequence.inputs
-    )
+    inputs = _load_inputs(project, labeled, feature_model_dir, settings, progress)
     train_in = [inputs[s] for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
