@@ -36,8 +36,8 @@ def sample(
     from rich.table import Table
 
     from ethogram.cli.console import output_console
-    from ethogram.flow.api import progress_bar
     from ethogram.io.labels import read_labels
+    from ethogram.progress import progress_bar
     from ethogram.sample import SAMPLE_BEHAVIORS, make_sample
 
     total = videos * frames

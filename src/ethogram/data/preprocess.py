@@ -426,8 +426,8 @@ def prepare_frames(
 
 
 def _video_chunks(video_path: Path, progress: bool) -> Iterator[np.ndarray]:
-    from ethogram.flow.api import progress_bar
     from ethogram.io.video import VideoReader
+    from ethogram.progress import progress_bar
 
     with VideoReader(video_path, cache_size=1) as reader:
         n_frames = len(reader)

@@ -16,9 +16,8 @@ come from one last stack aligned with the video's end.
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ import numpy as np
 from ethogram.config import FlowSettings
 from ethogram.errors import FlowError, ModelError
 from ethogram.flow.dis import DisFlowStream, check_frames, resize_frames
+from ethogram.progress import progress_bar
 
 if TYPE_CHECKING:
     from torch import nn
@@ -38,34 +38,6 @@ CHUNK_SIZE = 256
 def flow_settings(settings: Any) -> FlowSettings:
     """Return the flow section of ``settings`` (a full Settings or FlowSettings)."""
     return getattr(settings, "flow", settings)
-
-
-@contextlib.contextmanager
-def progress_bar(total: int | None, description: str, enabled: bool = True) -> Iterator[Callable]:
-    """Yield ``advance(n)``, which moves a rich progress bar on stderr (a no-op if not enabled)."""
-    if not enabled:
-        yield lambda n=1: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
 
 
 class MotionNetFlowStream:

@@ -216,7 +216,8 @@ def train_flow(
     from ethogram.config import read_settings, save_settings
     from ethogram.flow.losses import motionnet_loss
     from ethogram.nn.motionnet import build_motionnet
-    from ethogram.train.common import choose_device, fit, progress_iter, seed_everything
+    from ethogram.progress import progress_iter
+    from ethogram.train.common import choose_device, fit, seed_everything
 
     settings = settings if settings is not None else project.settings()
     model_dir = None

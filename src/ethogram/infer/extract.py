@@ -257,8 +257,8 @@ def extract_video(
     import h5py
 
     from ethogram.data.preprocess import FramePreprocessor, StackAssembler
-    from ethogram.flow.api import progress_bar
     from ethogram.io.video import VideoReader
+    from ethogram.progress import progress_bar
 
     video_path, out_path = Path(video_path), Path(out_path)
     group = group or feature_model.name

@@ -439,7 +439,9 @@ def predict(
     targets = collect_targets(project, paths, out)
     predictor = Predictor(model_dir, device=device, label_arrays=project_labels(project))
     results: list[VideoResult] = []
-    with _Bar(len(targets), progress) as bar:
+    from ethogram.progress import progress_bar
+
+    with progress_bar(len(targets), "predict", progress) as bar:
         for target in targets:
             bar.status(target.stem)
             started = time.perf_counter()
@@ -455,51 +457,6 @@ def predict(
                 results.append(VideoResult(target, "failed", _reason(exc), seconds=elapsed))
             bar.advance()
     return results
-
-
-class _Bar:
-    """One rich progress bar over videos (nothing when disabled)."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-        self._progress: Any = None
-
-    def __enter__(self) -> _Bar:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("predict"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[status]}"),
-                console=Console(stderr=True),
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("predict", total=self.total, status="")
-        return self
-
-    def status(self, text: str) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, status=text)
-
-    def advance(self) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
 
 
 def summary_line(results: Sequence[VideoResult]) -> str:

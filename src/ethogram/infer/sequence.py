@@ -206,7 +206,7 @@ def write_sequence_outputs(
     list of pathlib.Path
         The outputs files written.
     """
-    from ethogram.train.common import progress_iter
+    from ethogram.progress import progress_iter
 
     model_dir = Path(model_dir)
     if model is None or settings is None or thresholds is None:

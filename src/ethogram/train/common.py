@@ -35,7 +35,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,7 +58,6 @@ __all__ = [
     "fit",
     "load_training_checkpoint",
     "plot_training_curves",
-    "progress_iter",
     "read_metrics",
     "save_checkpoint",
     "seed_everything",
@@ -109,39 +108,6 @@ def seed_everything(seed: int) -> None:
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed used for ``epoch``: runs resumed at any epoch draw the same samples."""
     return (int(seed) * 100_003 + int(epoch) * 7_919 + 1) % (2**32)
-
-
-# ---- progress -----------------------------------------------------------------------------------
-def progress_iter(
-    iterable: Iterable[T], total: int | None = None, description: str = "", enabled: bool = True
-) -> Iterator[T]:
-    """Iterate with a rich progress bar on stderr (plain iteration when ``enabled`` is False)."""
-    if not enabled:
-        yield from iterable
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(description, total=total, status="")
-        for item in iterable:
-            yield item
-            bar.advance(task)
 
 
 # ---- json ---------------------------------------------------------------------------------------

@@ -41,13 +41,13 @@ from ethogram.data.clips import (
 )
 from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
+from ethogram.progress import progress_iter
 from ethogram.train.common import (
     BEST_NAME,
     METRICS_NAME,
     choose_device,
     fit,
     load_training_checkpoint,
-    progress_iter,
     read_metrics,
     save_checkpoint,
     seed_everything,

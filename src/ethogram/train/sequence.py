@@ -230,7 +230,7 @@ def train_sequence(
     state: dict[str, Any] = {"thresholds": np.full(len(names), 0.5).tolist()}
 
     def train_epoch(epoch: int) -> dict[str, float]:
-        from ethogram.train.common import progress_iter
+        from ethogram.progress import progress_iter
 
         windows.set_offsets(_epoch_offsets(n_grid, s.window, s.steps_per_epoch * s.batch_size))
         loader = torch.utils.data.DataLoader(windows, batch_size=s.batch_size, shuffle=True)
