@@ -46,7 +46,11 @@ class FlowSettings(_Strict):
 class FeatureSettings(_Strict):
     """Hidden two-stream feature extractor: a spatial and a motion CNN, fused."""
 
-    arch: str = Field("resnet18", description="Spatial stream network (see nn.list_models()).")
+    arch: str = Field(
+        "efficientnet_lite0",
+        description="Spatial stream network (see nn.list_models()); EfficientNet-Lite0 starts "
+        "from ImageNet weights.",
+    )
     flow_arch: str = Field("resnet18", description="Motion stream network.")
     input_size: int = Field(64, ge=16, description="Frames are resized to input_size square.")
     n_rgb: int = Field(1, ge=1, description="RGB frames stacked into the spatial stream.")

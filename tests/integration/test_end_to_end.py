@@ -21,6 +21,7 @@ from tests.conftest import run_cli
 N_FRAMES = 120
 BEHAVIORS = ["background", "locomotion", "grooming", "turning", "rearing"]
 TINY = [
+    "features.arch=resnet18",
     "train.epochs=1",
     "train.stream_epochs=0",
     "train.steps_per_epoch=2",

@@ -18,6 +18,7 @@ from ethogram.train.common import load_training_checkpoint, read_metrics
 from ethogram.train.features import train_features
 
 TINY = [
+    "features.arch=resnet18",
     "features.input_size=32",
     "flow.size=32",
     "features.width=0.125",
