@@ -245,7 +245,7 @@ def test_mismatched_shapes_name_the_video():
 
 
 def test_edit_distance_matches_the_textbook_dynamic_programme():
-    from ethogram.evaluate.metrics import _levenshtein
+    from ethogram.evaluate.segments import _levenshtein
 
     def reference(a, b):
         d = np.zeros((len(a) + 1, len(b) + 1), int)
