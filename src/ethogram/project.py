@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,9 +31,14 @@ import yaml
 from ethogram.errors import EthogramError, ProjectError
 from ethogram.io.atomic import atomic_write_text
 from ethogram.io.labels import LabelTable, empty_labels, fill_background, read_labels, write_labels
+from ethogram.video_record import (  # noqa: F401  (part of this module's API)
+    VIDEO_SUFFIXES,
+    VideoRecord,
+    labels_for_video,
+    write_record,
+)
 
 CONFIG_NAME = "project_config.yaml"
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 
@@ -46,90 +50,6 @@ def _check_behavior_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
-
-
-@dataclass
-class VideoRecord:
-    """The files of one video in a project (``DATA/<stem>/``)."""
-
-    stem: str
-    folder: Path
-
-    @property
-    def video_path(self) -> Path | None:
-        """The video file (named in record.yaml, else the first video file in the folder)."""
-        record = self.record
-        name = (record.get("rgb") or {}).get("default") if isinstance(record, dict) else None
-        if name and (self.folder / name).exists():
-            return self.folder / name
-        for path in sorted(self.folder.iterdir()):
-            if path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith("."):
-                return path
-        return None
-
-    @property
-    def record_path(self) -> Path:
-        """``record.yaml``: the files of this video and their roles."""
-        return self.folder / "record.yaml"
-
-    @property
-    def record(self) -> dict[str, Any]:
-        """Contents of record.yaml ({} if absent or unreadable)."""
-        if not self.record_path.is_file():
-            return {}
-        try:
-            data = yaml.safe_load(self.record_path.read_text())
-        except yaml.YAMLError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    @property
-    def labels_path(self) -> Path:
-        """``<stem>_labels.csv`` (may not exist yet)."""
-        return self.folder / f"{self.stem}_labels.csv"
-
-    @property
-    def outputs_path(self) -> Path:
-        """``<stem>_outputs.h5``: features and probabilities."""
-        return self.folder / f"{self.stem}_outputs.h5"
-
-    @property
-    def predictions_path(self) -> Path:
-        """``<stem>_predictions.csv``."""
-        return self.folder / f"{self.stem}_predictions.csv"
-
-    @property
-    def has_labels(self) -> bool:
-        """True if a label file exists."""
-        return self.labels_path.is_file()
-
-    def info(self):
-        """Frame count, fps and size of the video (:class:`ethogram.io.video.VideoInfo`)."""
-        from ethogram.io.video import video_info
-
-        if self.video_path is None:
-            raise ProjectError(f"{self.folder}: no video file in this folder")
-        return video_info(self.video_path)
-
-
-def write_record(record: VideoRecord, video_name: str) -> None:
-    """Write ``record.yaml`` in DeepEthogram's layout for a video folder."""
-
-    def entry(path: Path) -> dict[str, Any]:
-        return {
-            "all": [path.name] if path.exists() else [],
-            "default": path.name if path.exists() else None,
-        }
-
-    data = {
-        "key": record.stem,
-        "rgb": {"all": [video_name], "default": video_name},
-        "label": entry(record.labels_path),
-        "output": entry(record.outputs_path),
-        "flow": {"all": [], "default": None},
-        "keypoint": {"all": [], "default": None},
-    }
-    atomic_write_text(record.record_path, yaml.safe_dump(data, sort_keys=False))
 
 
 class Project:
@@ -499,20 +419,6 @@ class Project:
 def open_project(path: str | Path) -> Project:
     """Open a project folder (alias of :meth:`Project.open`)."""
     return Project.open(path)
-
-
-def labels_for_video(video: Path) -> Path | None:
-    """Find ``<stem>_labels.csv`` beside a video or in a sibling ``labels/`` folder."""
-    video = Path(video)
-    candidates = [
-        video.parent / f"{video.stem}_labels.csv",
-        video.parent.parent / "labels" / f"{video.stem}_labels.csv",
-        video.parent / "labels" / f"{video.stem}_labels.csv",
-    ]
-    for path in candidates:
-        if path.is_file():
-            return path
-    return None
 
 
 __all__ = [

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ethogram.errors import ProjectError
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
+from ethogram.video_record import VIDEO_SUFFIXES
 
 
 @dataclass
