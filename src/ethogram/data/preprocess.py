@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +38,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ethogram.data.array_cache import (  # noqa: F401  (CACHE_DIR, clear_cache: this API)
+    CACHE_DIR,
+    ArrayCacheWriter,
+    cache_paths,
+    clear_cache,
+    open_array_cache,
+)
 from ethogram.errors import FlowError, VideoError
 from ethogram.flow.dis import resize_frames
-from ethogram.io.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     import torch
@@ -71,7 +76,6 @@ RGB_STD = (0.229, 0.224, 0.225)
 FLOW_UNIT = 0.02
 FLOW_CLIP = 10.0
 FLOW_DTYPE = np.float16
-CACHE_DIR = ".cache"
 CACHE_VERSION = 2
 CHUNK_SIZE = 256
 
@@ -358,59 +362,6 @@ def cache_key(video_path: str | Path, kind: str, settings: Settings) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _cache_paths(video_path: Path, kind: str, key: str) -> tuple[Path, Path]:
-    folder = video_path.parent / CACHE_DIR
-    return folder / f"{kind}_{key}.raw", folder / f"{kind}_{key}.json"
-
-
-def _open_cache(data_path: Path, meta_path: Path) -> np.ndarray | None:
-    """A complete cache as a read-only memmap, or None (missing, partial or inconsistent)."""
-    if not meta_path.is_file() or not data_path.is_file():
-        return None
-    try:
-        meta = json.loads(meta_path.read_text())
-        shape = tuple(int(s) for s in meta["shape"])
-        dtype = np.dtype(meta["dtype"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if data_path.stat().st_size != int(np.prod(shape)) * dtype.itemsize:
-        return None
-    if int(np.prod(shape)) == 0:
-        return np.zeros(shape, dtype)
-    return np.memmap(data_path, dtype=dtype, mode="r", shape=shape)
-
-
-class _CacheWriter:
-    """Append arrays to ``<name>.raw.tmp``; on close rename it and write the JSON sidecar."""
-
-    def __init__(self, data_path: Path, meta_path: Path, meta: dict[str, Any]):
-        self.data_path, self.meta_path, self.meta = data_path, meta_path, meta
-        data_path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = data_path.with_name(f".{data_path.name}.{os.getpid()}.tmp")
-        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self.rows = 0
-        self.item_shape: tuple[int, ...] | None = None
-        self.dtype: np.dtype | None = None
-
-    def write(self, array: np.ndarray) -> None:
-        if not len(array):
-            return
-        self.item_shape = tuple(array.shape[1:])
-        self.dtype = array.dtype
-        self.file.write(np.ascontiguousarray(array).tobytes())
-        self.rows += len(array)
-
-    def close(self) -> None:
-        self.file.close()
-        os.replace(self.tmp, self.data_path)
-        meta = dict(self.meta, shape=[self.rows, *self.item_shape], dtype=str(self.dtype))
-        atomic_write_text(self.meta_path, json.dumps(meta, indent=1))
-
-    def abort(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
-
-
 def prepare_frames(
     chunks: Iterable[np.ndarray], settings: Settings, flow_model: Any = None, source: str = "frames"
 ) -> VideoArrays:
@@ -464,14 +415,14 @@ def prepare_video(
     video_path = Path(video_path)
     if not video_path.is_file():
         raise VideoError(f"{video_path}: video file not found")
-    paths = {kind: _cache_paths(video_path, kind, cache_key(video_path, kind, settings))
+    paths = {kind: cache_paths(video_path, kind, cache_key(video_path, kind, settings))
              for kind in ("rgb", "flow")}  # fmt: skip
-    arrays = {kind: _open_cache(*paths[kind]) for kind in paths}
+    arrays = {kind: open_array_cache(*paths[kind]) for kind in paths}
     if all(a is not None for a in arrays.values()):
         return VideoArrays(arrays["rgb"], arrays["flow"], str(video_path))
 
     meta = {"video": video_path.name, "settings": settings.model_dump(mode="json")}
-    writers = {kind: _CacheWriter(*paths[kind], meta) for kind in paths if arrays[kind] is None}
+    writers = {kind: ArrayCacheWriter(*paths[kind], meta) for kind in paths if arrays[kind] is None}
     try:
         pre = FramePreprocessor(settings, flow_model, str(video_path))
         for frames in _video_chunks(video_path, progress):
@@ -491,18 +442,5 @@ def prepare_video(
         raise
     for writer in writers.values():
         writer.close()
-    arrays = {kind: _open_cache(*paths[kind]) for kind in paths}
+    arrays = {kind: open_array_cache(*paths[kind]) for kind in paths}
     return VideoArrays(arrays["rgb"], arrays["flow"], str(video_path))
-
-
-def clear_cache(video_folder: str | Path) -> int:
-    """Delete the preprocessing caches of a video folder; return the number of files removed."""
-    folder = Path(video_folder) / CACHE_DIR
-    if not folder.is_dir():
-        return 0
-    removed = 0
-    for path in folder.iterdir():
-        if path.suffix in (".raw", ".json", ".tmp"):
-            path.unlink()
-            removed += 1
-    return removed
