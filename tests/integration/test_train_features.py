@@ -66,6 +66,11 @@ def test_training_reduces_loss_and_writes_model_folder(tiny_project):
     assert len(metrics["thresholds"]) == len(SAMPLE_BEHAVIORS)
     assert metrics["class_names"] == SAMPLE_BEHAVIORS
     assert len(epochs[-1]["val_f1"]) == len(SAMPLE_BEHAVIORS)
+    from ethogram.train.validation_support import thin_behaviors
+
+    val_labels = [tiny_project.read_labels(s).values for s in metrics["split"]["val"]]
+    assert metrics["thin_validation_behaviors"] == thin_behaviors(val_labels, SAMPLE_BEHAVIORS)
+    assert metrics["thin_validation_behaviors"]  # 72-frame videos: too little of something
     split = yaml.safe_load((model_dir / "split.yaml").read_text())
     assert sorted(split["train"] + split["val"] + split["test"]) == ["vid0", "vid1", "vid2"]
     assert split["val"] and not set(split["train"]) & set(split["val"])

@@ -116,6 +116,10 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
     assert metrics["split"]["test"] == ["v4"]
     assert len(metrics["thresholds"]) == 3
     assert metrics["min_bout_frames"] == {"groom": 3, "rear": 3}
+    from ethogram.train.validation_support import thin_behaviors
+
+    val_labels = [project.read_labels(s).values for s in metrics["split"]["val"]]
+    assert metrics["thin_validation_behaviors"] == thin_behaviors(val_labels, NAMES)
     test = metrics["test"]
     assert test["videos"] == ["v4"]
     assert test["sequence"]["f1_macro"] > test["features"]["f1_macro"]

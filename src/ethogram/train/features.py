@@ -53,6 +53,7 @@ from ethogram.train.common import (
     seed_everything,
     write_metrics,
 )
+from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
 __all__ = [
     "PHASES",
@@ -423,6 +424,10 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
         preprocess_seconds=round(preprocess_s, 2),
         total_seconds=round(time.perf_counter() - started, 2),
     )
+    thin = thin_behaviors([v.labels for v in trainer.val.videos], trainer.class_names)
+    metrics["thin_validation_behaviors"] = thin
+    if thin:
+        log(thin_behaviors_message(thin, header["split"]["val"] or header["split"]["train"]))
     if test is not None:
         s = trainer.scores(*trainer.predict(test, test.evaluation_items()), thresholds=thresholds)
         metrics["test"] = {"f1": s["f1"], "f1_macro": s["f1_macro"], "loss": s["loss"]}

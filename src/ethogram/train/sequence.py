@@ -39,6 +39,7 @@ from ethogram.infer.sequence import (
     trained_feature_dir,
     write_sequence_outputs,
 )
+from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
 STAGE = "sequence"
 MAX_POS_WEIGHT = 100.0
@@ -299,6 +300,11 @@ def train_sequence(
     metrics.update(
         _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress)
     )
+    metrics["thin_validation_behaviors"] = thin_behaviors([v.labels for v in val_in], names)
+    if metrics["thin_validation_behaviors"] and progress:
+        _stderr_log(
+            thin_behaviors_message(metrics["thin_validation_behaviors"], [v.stem for v in val_in])
+        )
     write_metrics(model_dir / "metrics.json", metrics)
     return model_dir
 
