@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from ethogram.errors import VideoError
+from ethogram.io.image_folder import ImageFolderBackend
 from ethogram.io.video_backends import (
-    ImageFolderBackend,
     OpenCVBackend,
     PyAVBackend,
     build_index,
