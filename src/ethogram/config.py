@@ -199,18 +199,37 @@ def _valid_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str
     return keys
 
 
+def _setting_key(loc: tuple, valid: list[str]) -> str:
+    """The setting an error location names, without pydantic's union member tags.
+
+    For a union such as ``Literal["auto"] | bool`` pydantic reports one error per member, at
+    ``(..., "exclusive", "literal['auto']")`` and ``(..., "exclusive", "bool")``.
+    """
+    parts = [str(p) for p in loc]
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in valid:
+            return ".".join(parts[:end])
+    return ".".join(parts)
+
+
 def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
     valid = _valid_keys()
-    messages = []
+    messages: dict[str, list[str]] = {}  # setting -> problems (one per union member)
+    inputs: dict[str, Any] = {}
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
+        key = _setting_key(err["loc"], valid)
         if err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            messages.append(f"unknown setting '{key}'{hint}")
+            messages[f"unknown setting '{key}'{hint}"] = []
         else:
-            messages.append(f"setting '{key}': {err['msg']} (got {err.get('input')!r})")
-    return ConfigError(f"{source}: " + "; ".join(messages))
+            messages.setdefault(f"setting '{key}'", []).append(err["msg"])
+            inputs[f"setting '{key}'"] = err.get("input")
+    lines = [
+        f"{head}: {' or '.join(problems)} (got {inputs[head]!r})" if problems else head
+        for head, problems in messages.items()
+    ]
+    return ConfigError(f"{source}: " + "; ".join(lines))
 
 
 def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:

@@ -78,3 +78,11 @@ def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
 
 def test_defaults_are_the_fast_preset():
     assert Settings() == load_settings("fast").model_copy(update={"preset": "fast"})
+
+
+def test_a_bad_value_for_a_union_setting_is_one_line_naming_the_setting():
+    with pytest.raises(ConfigError) as info:
+        load_settings("fast", overrides=["postprocess.exclusive=sometimes"])
+    message = str(info.value)
+    assert message.count("setting 'postprocess.exclusive'") == 1
+    assert "literal" not in message and "'sometimes'" in message

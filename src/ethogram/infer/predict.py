@@ -95,16 +95,15 @@ def project_labels(project):
     return read
 
 
-def _resolve_exclusive(settings, metrics: dict, sequence, label_arrays) -> bool:
+def _resolve_exclusive(settings, metrics: dict, label_arrays) -> bool:
     """``postprocess.exclusive`` of a model: as set, else as decided at training, else labels."""
     from ethogram.infer.postprocess import resolve_exclusive
 
     setting = settings.postprocess.exclusive
-    if setting != "auto":
-        return bool(setting)
-    decided = sequence.exclusive if sequence is not None else metrics.get("exclusive")
-    if decided is not None:
-        return bool(decided)
+    if setting == "auto" and metrics.get("exclusive") is not None:
+        return bool(metrics["exclusive"])
+    if setting != "auto":  # the labels are not needed: do not read them
+        return resolve_exclusive(setting)
     arrays = label_arrays() if callable(label_arrays) else label_arrays
     return resolve_exclusive(setting, list(arrays))
 
@@ -176,7 +175,7 @@ class Predictor:
                 percentile=self.settings.postprocess.min_bout_percentile,
             )
         self.min_bout_frames: dict[str, int] = dict(min_bout)
-        self.exclusive = _resolve_exclusive(self.settings, metrics, self._sequence, label_arrays)
+        self.exclusive = _resolve_exclusive(self.settings, metrics, label_arrays)
 
     # ---- models, loaded on first use -------------------------------------------------------
     @property

@@ -74,7 +74,6 @@ class LoadedSequenceModel:
     thresholds: np.ndarray
     feature_model_dir: Path | None
     min_bout_frames: dict[str, int]
-    exclusive: bool | None = None  # postprocess.exclusive as resolved at training ('auto')
 
     @property
     def arch(self) -> str:
@@ -87,13 +86,20 @@ class LoadedSequenceModel:
         ``kwargs`` go to :func:`ethogram.data.sequence.load_sequence_inputs` (``labels``,
         ``stem``).
         """
-        return load_sequence_inputs(
-            outputs_path,
-            group,
-            inputs=self.settings.sequence.inputs,
-            normalize=self.settings.sequence.normalize,
-            **kwargs,
-        )
+        return load_inputs_for(self.settings, outputs_path, group, **kwargs)
+
+
+def load_inputs_for(
+    settings: Settings, outputs_path: str | Path, group: str, **kwargs
+) -> SequenceInputs:
+    """Read a video's sequence-model inputs as ``settings.sequence`` asks (inputs, normalize).
+
+    ``kwargs`` go to :func:`ethogram.data.sequence.load_sequence_inputs` (``labels``, ``stem``).
+    """
+    s = settings.sequence
+    return load_sequence_inputs(
+        outputs_path, group, inputs=s.inputs, normalize=s.normalize, **kwargs
+    )
 
 
 def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu"):
@@ -132,7 +138,6 @@ def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu
         thresholds=thresholds,
         feature_model_dir=Path(feature_dir) if feature_dir else None,
         min_bout_frames=dict(metrics.get("min_bout_frames") or {}),
-        exclusive=metrics.get("exclusive"),
     )
 
 
@@ -221,13 +226,7 @@ def write_sequence_outputs(
         group = feature_group(record.outputs_path, feature_dir, settings.features.arch)
         if group is None:
             continue
-        inputs = load_sequence_inputs(
-            record.outputs_path,
-            group,
-            stem=record.stem,
-            inputs=settings.sequence.inputs,
-            normalize=settings.sequence.normalize,
-        )
+        inputs = load_inputs_for(settings, record.outputs_path, group, stem=record.stem)
         logits = sequence_logits(model, inputs, device)
         probs = sigmoid(logits)
         write_group(

@@ -364,8 +364,9 @@ def train_features(
     seed_everything(settings.seed)
     model = build_feature_model(settings, len(class_names)).to(device)
     trainer = _FeatureTrainer(settings, model, train, val, class_names, device, progress, log)
-    train_labels = [project.read_labels(stem).values for stem in train_stems]
-    exclusive = resolve_exclusive(settings.postprocess.exclusive, train_labels)
+    exclusive = resolve_exclusive(
+        settings.postprocess.exclusive, [video.labels for video in train.videos]
+    )
     header = {"stage": "features", "class_names": class_names, "split": split,
               "split_note": note, "arch": feat.arch, "flow_arch": feat.flow_arch,
               "pos_weight": trainer.pos_weight.cpu().tolist(),
@@ -427,7 +428,7 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     thin = thin_behaviors([v.labels for v in trainer.val.videos], trainer.class_names)
     metrics["thin_validation_behaviors"] = thin
     if thin:
-        log(thin_behaviors_message(thin, header["split"]["val"] or header["split"]["train"]))
+        log(thin_behaviors_message(thin, [v.stem for v in trainer.val.videos]))
     if test is not None:
         s = trainer.scores(*trainer.predict(test, test.evaluation_items()), thresholds=thresholds)
         metrics["test"] = {"f1": s["f1"], "f1_macro": s["f1_macro"], "loss": s["loss"]}

@@ -27,13 +27,13 @@ from ethogram.data.sequence import (
     SequenceInputs,
     SequenceWindows,
     feature_statistics,
-    load_sequence_inputs,
     positive_fraction,
 )
 from ethogram.errors import ModelError, ProjectError
 from ethogram.infer.sequence import (
     build_sequence_model,
     feature_group,
+    load_inputs_for,
     sequence_logits,
     sigmoid,
     trained_feature_dir,
@@ -96,13 +96,8 @@ def _load_inputs(project, stems, feature_model_dir, settings, progress, with_lab
                 "run `ethogram extract` first"
             )
         labels = project.read_labels(stem).values if with_labels else None
-        loaded[stem] = load_sequence_inputs(
-            record.outputs_path,
-            group,
-            labels,
-            stem=stem,
-            inputs=settings.sequence.inputs,
-            normalize=settings.sequence.normalize,
+        loaded[stem] = load_inputs_for(
+            settings, record.outputs_path, group, labels=labels, stem=stem
         )
     return loaded
 
