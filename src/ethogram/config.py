@@ -60,6 +60,12 @@ class FeatureSettings(_Strict):
     pretrained: bool = Field(True, description="Use ImageNet weights where an arch has them.")
     dropout: float = Field(0.25, ge=0, lt=1)
     width: float = Field(1.0, gt=0, description="Channel width multiplier of ResNets.")
+    video_norm: Literal["none", "flow", "all"] = Field(
+        "flow",
+        description="Batch-norm statistics measured on each video itself before its features "
+        "are computed (AdaBN): of the motion stream ('flow'), of both streams ('all'), or the "
+        "training statistics ('none').",
+    )
 
 
 class TrainSettings(_Strict):

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from ethogram.data.preprocess import prepare_video
+from ethogram.data.preprocess import flow_to_tensor, prepare_video
 from ethogram.errors import ModelError
 from ethogram.infer import extract as extract_module
 from ethogram.infer.extract import (
@@ -18,6 +18,7 @@ from ethogram.infer.extract import (
     load_feature_model,
 )
 from ethogram.io.outputs import read_outputs, write_group
+from ethogram.nn.video_norm import STATISTICS_BATCH, statistics_frames, video_statistics
 from ethogram.sample import SAMPLE_BEHAVIORS
 from ethogram.train.features import train_features
 from tests.conftest import run_cli, snapshot
@@ -60,8 +61,18 @@ def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     arrays = prepare_video(record.video_path, model.settings, progress=False)  # training's cache
     feat = model.settings.features
     rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
-    probs = extract_module._run_batch(model, rgb, flow)[0]
+    # the statistics pass sees the frames training's validation does (features.video_norm)
+    assert feat.video_norm == "flow"
+    order = statistics_frames(arrays.n_frames)
+    statistics = [
+        (None, flow_to_tensor(arrays.stacks(order[i : i + STATISTICS_BATCH], 1, feat.n_flows)[1]))
+        for i in range(0, len(order), STATISTICS_BATCH)
+    ]
+    with video_statistics(model.model, "flow", statistics):
+        probs = extract_module._run_batch(model, rgb, flow)[0]
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
+    unadapted = extract_module._run_batch(model, rgb, flow)[0]
+    assert np.abs(unadapted - probs).max() > 1e-3  # the statistics were put back afterwards
 
 
 def test_finished_videos_are_skipped_and_other_groups_kept(trained):

@@ -41,6 +41,7 @@ __all__ = [
 
 BATCH_SIZE = 64
 CHUNK_SIZE = 128
+STATISTICS_BYTES = 256 * 2**20  # memory for the stacks a video's statistics are measured on
 FEATURE_DATASETS = ("P", "logits", "spatial_features", "flow_features")
 
 
@@ -227,6 +228,75 @@ def _in_background(items: Iterator, maxsize: int = 3) -> Iterator:
         thread.join(timeout=5)
 
 
+def _statistics_batches(
+    video_path: Path, feature_model: FeatureModel, progress: bool = False
+) -> Iterator[tuple[Any, Any]]:
+    """Input batches for :func:`~ethogram.nn.video_norm.video_statistics`: a first pass.
+
+    Frames evenly spread over the video (at most ``STATISTICS_FRAMES``, fewer if their stacks
+    would need more than ``STATISTICS_BYTES``), in shuffled batches; the input of a stream that
+    is not adapted is None.
+    """
+    from ethogram.data.preprocess import (
+        FramePreprocessor,
+        StackAssembler,
+        flow_to_tensor,
+        is_3d,
+        rgb_to_tensor,
+    )
+    from ethogram.io.video import VideoReader
+    from ethogram.nn.video_norm import STATISTICS_BATCH, STATISTICS_FRAMES, statistics_frames
+    from ethogram.progress import progress_bar
+
+    settings = feature_model.settings
+    feat, mode = settings.features, settings.features.video_norm
+    if mode == "none":
+        return iter(())
+    want_rgb = mode == "all"
+    per_stack = feat.n_flows * 2 * feat.input_size**2 * 2
+    per_stack += feat.n_rgb * feat.input_size**2 * 3 if want_rgb else 0
+    max_frames = int(np.clip(STATISTICS_BYTES // per_stack, 64, STATISTICS_FRAMES))
+    rgb_kept: dict[int, np.ndarray] = {}
+    flow_kept: dict[int, np.ndarray] = {}
+    with VideoReader(video_path, cache_size=1) as reader:
+        n_frames = len(reader)
+        order = statistics_frames(n_frames, max_frames)
+        wanted = np.zeros(n_frames, bool)
+        wanted[order] = True
+        pre = FramePreprocessor(settings, source=str(video_path))
+        stacks = StackAssembler(feat.n_rgb, feat.n_flows)
+
+        def keep() -> None:
+            while (ready := stacks.take(BATCH_SIZE)) is not None:
+                first, rgb, flow = ready
+                for i in np.flatnonzero(wanted[first : first + len(flow)]):
+                    flow_kept[first + i] = flow[i].copy()
+                    if want_rgb:
+                        rgb_kept[first + i] = rgb[i].copy()
+
+        with progress_bar(n_frames, f"statistics {video_path.name}", progress) as advance:
+            for rgb, flow in _in_background(_prepared(reader, pre, n_frames, feat)):
+                stacks.add(rgb, flow)
+                keep()
+                advance(len(rgb))
+            stacks.finish()
+            keep()
+    device, three_d = feature_model.device, is_3d(feat.arch)
+
+    def batches() -> Iterator[tuple[Any, Any]]:
+        for start in range(0, len(order), STATISTICS_BATCH):
+            frames = [int(t) for t in order[start : start + STATISTICS_BATCH] if t in flow_kept]
+            if not frames:
+                continue
+            flow = flow_to_tensor(np.stack([flow_kept[t] for t in frames]), device)
+            rgb = None
+            if want_rgb:
+                rgb = rgb_to_tensor(np.stack([rgb_kept[t] for t in frames]), three_d, device)
+            yield rgb, flow
+
+    return batches()
+
+
 def extract_video(
     video_path: str | Path,
     feature_model: FeatureModel,
@@ -258,6 +328,7 @@ def extract_video(
 
     from ethogram.data.preprocess import FramePreprocessor, StackAssembler
     from ethogram.io.video import VideoReader
+    from ethogram.nn.video_norm import video_statistics
     from ethogram.progress import progress_bar
 
     video_path, out_path = Path(video_path), Path(out_path)
@@ -267,7 +338,11 @@ def extract_video(
     k = len(feature_model.class_names)
     spatial_dim = feature_model.model.spatial.num_features
     flow_dim = feature_model.model.motion.num_features
-    with VideoReader(video_path, cache_size=1) as reader:
+    statistics = _statistics_batches(video_path, feature_model, progress)
+    with (
+        VideoReader(video_path, cache_size=1) as reader,
+        video_statistics(feature_model.model, feat.video_norm, statistics),
+    ):
         n_frames = len(reader)
         pre = FramePreprocessor(settings, source=str(video_path))
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)

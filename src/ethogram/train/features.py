@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from torch import nn
 from ethogram.config import Settings, read_settings, save_settings
 from ethogram.data.augment import Augmenter
 from ethogram.data.clips import (
+    ClipBatch,
     ClipSampler,
     LabeledVideo,
     load_split,
@@ -41,6 +42,7 @@ from ethogram.data.clips import (
 )
 from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
+from ethogram.nn.video_norm import STATISTICS_BATCH, statistics_frames, video_statistics
 from ethogram.progress import progress_iter
 from ethogram.train.common import (
     BEST_NAME,
@@ -251,18 +253,41 @@ class _FeatureTrainer:
                 "train_images_per_s": self.images_per_s}  # fmt: skip
 
     def predict(self, sampler: ClipSampler, items: np.ndarray, phase: str = "fused"):
-        """Probabilities, logits and labels of ``items`` (no augmentation)."""
-        self.model.eval()
-        probs, logits_all, labels = [], [], []
-        with torch.inference_mode():
-            for start in range(0, len(items), EVAL_BATCH):
-                batch = sampler.batch(items[start : start + EVAL_BATCH])
-                rgb, flow = self.inputs(batch, phase, augment=False)
-                logits = self.model(rgb, flow).logits.float()
-                logits_all.append(logits.cpu().numpy())
-                probs.append(torch.sigmoid(logits).cpu().numpy())
-                labels.append(batch.labels)
-        return np.concatenate(probs), np.concatenate(logits_all), np.concatenate(labels)
+        """Probabilities, logits and labels of ``items`` (no augmentation).
+
+        Each video is predicted with batch-norm statistics measured on its own frames
+        (``features.video_norm``), as extraction does.
+        """
+        items = np.asarray(items, np.int64)
+        n_classes = len(self.class_names)
+        logits_all = np.zeros((len(items), n_classes), np.float32)
+        labels = np.zeros((len(items), n_classes), np.int8)
+        videos = sampler.video_index[items]
+        for v in np.unique(videos):
+            rows = np.flatnonzero(videos == v)
+            statistics = self._statistics_batches(sampler.videos[int(v)].arrays, phase)
+            with (
+                video_statistics(self.model, self.settings.features.video_norm, statistics),
+                torch.inference_mode(),
+            ):
+                for start in range(0, len(rows), EVAL_BATCH):
+                    chunk = rows[start : start + EVAL_BATCH]
+                    batch = sampler.batch(items[chunk])
+                    rgb, flow = self.inputs(batch, phase, augment=False)
+                    logits_all[chunk] = self.model(rgb, flow).logits.float().cpu().numpy()
+                    labels[chunk] = batch.labels
+        probs = 1.0 / (1.0 + np.exp(-logits_all))
+        return probs, logits_all, labels
+
+    def _statistics_batches(self, arrays, phase: str) -> Iterator[tuple[Any, Any]]:
+        """Inputs of a video's frames for :func:`~ethogram.nn.video_norm.video_statistics`."""
+        if self.settings.features.video_norm == "none":
+            return
+        feat, order = self.settings.features, statistics_frames(arrays.n_frames)
+        for start in range(0, len(order), STATISTICS_BATCH):
+            frames = order[start : start + STATISTICS_BATCH]
+            rgb, flow = arrays.stacks(frames, feat.n_rgb, feat.n_flows)
+            yield self.inputs(ClipBatch(rgb, flow, None, None, None), phase, augment=False)
 
     def scores(self, probs, logits, labels, thresholds=None) -> dict[str, Any]:
         from ethogram.evaluate.metrics import choose_thresholds, frame_metrics, macro
