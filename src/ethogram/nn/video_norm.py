@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "MIN_STATISTICS_FRAMES",
     "STATISTICS_BATCH",
     "STATISTICS_FRAMES",
     "VIDEO_NORM_MODES",
@@ -45,6 +46,8 @@ VideoNorm = Literal["none", "flow", "all"]
 VIDEO_NORM_MODES: tuple[str, ...] = ("none", "flow", "all")
 STATISTICS_FRAMES = 512
 """Frames of a video (evenly spaced) its batch-norm statistics are measured on, at most."""
+MIN_STATISTICS_FRAMES = 32
+"""Videos shorter than this keep the training statistics (too few frames to measure them)."""
 STATISTICS_BATCH = 64
 """Frames per batch of the statistics pass (the same in training and extraction: the running
 variance is an average of per-batch variances)."""
@@ -63,9 +66,10 @@ def statistics_frames(
     """Frame indices to measure a video's statistics on: evenly spaced, in shuffled order.
 
     Shuffled, so that each batch spans the whole video (a batch of consecutive frames has less
-    variance than the video).
+    variance than the video). Empty for videos shorter than ``MIN_STATISTICS_FRAMES``: they keep
+    the statistics the network was trained with.
     """
-    if n_frames < 1:
+    if n_frames < MIN_STATISTICS_FRAMES:
         return np.zeros(0, np.int64)
     frames = np.unique(np.linspace(0, n_frames - 1, min(n_frames, max_frames)).round())
     return np.random.default_rng(seed).permutation(frames.astype(np.int64))
