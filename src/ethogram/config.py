@@ -329,8 +329,17 @@ def save_settings(settings: Settings, path: str | Path) -> None:
     atomic_write_text(Path(path), text)
 
 
+# Settings added after models were first saved: a saved file without them gets the value that
+# reproduces what the model did when it was trained (not the new default).
+_ABSENT_FROM_OLDER_FILES = {("features", "video_norm"): "none"}
+
+
 def read_settings(path: str | Path) -> Settings:
-    """Read settings from a YAML file written by :func:`save_settings`."""
+    """Read settings from a YAML file written by :func:`save_settings`.
+
+    A file written before a setting existed gets the value that reproduces the behavior it was
+    written with (``features.video_norm: none``), not the current default.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: settings file not found")
@@ -340,4 +349,7 @@ def read_settings(path: str | Path) -> Settings:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
+    for (section, key), value in _ABSENT_FROM_OLDER_FILES.items():
+        if isinstance(data.get(section), dict) and key not in data[section]:
+            data[section][key] = value
     return settings_from_dict(data, str(path))

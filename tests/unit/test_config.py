@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ethogram.config import (
     Settings,
@@ -67,6 +68,20 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
     path = tmp_path / "config.yaml"
     save_settings(settings, path)
     assert read_settings(path) == settings
+
+
+def test_a_model_saved_before_video_norm_keeps_its_training_statistics(tmp_path: Path):
+    """Older config.yaml files lack features.video_norm: they were trained and validated
+    without per-video statistics, so they must not get the new default."""
+    settings = load_settings("fast")
+    assert settings.features.video_norm == "flow"
+    path = tmp_path / "config.yaml"
+    save_settings(settings, path)
+    assert read_settings(path).features.video_norm == "flow"
+    data = yaml.safe_load(path.read_text())
+    del data["features"]["video_norm"]
+    path.write_text(yaml.safe_dump(data))
+    assert read_settings(path).features.video_norm == "none"
 
 
 def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
