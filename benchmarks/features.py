@@ -50,12 +50,14 @@ def _make_project(root: Path, n_frames: int, size: int):
 
 
 def _time_extraction_stages(video: Path, model) -> dict:
-    """Decode only; decode + preprocessing; CNN on the prepared stacks; seconds each."""
+    """Frames/s of: decode only; decode + preprocessing; CNN on the prepared stacks; the
+    statistics pass (``features.video_norm``)."""
     import numpy as np
 
     from ethogram.data.preprocess import FramePreprocessor, prepare_frames
-    from ethogram.infer.extract import BATCH_SIZE, CHUNK_SIZE, _run_batch
+    from ethogram.infer.extract import BATCH_SIZE, CHUNK_SIZE, _run_batch, _statistics_batches
     from ethogram.io.video import VideoReader
+    from ethogram.nn.video_norm import video_statistics
 
     out = {}
     start = time.perf_counter()
@@ -79,6 +81,11 @@ def _time_extraction_stages(video: Path, model) -> dict:
                                   feat.n_flows)  # fmt: skip
         _run_batch(model, rgb, flow)
     out["cnn_fps"] = n / (time.perf_counter() - start)
+    # the statistics pass of features.video_norm: decode + flow again, the CNN on <= 512 frames
+    start = time.perf_counter()
+    with video_statistics(model.model, feat.video_norm, _statistics_batches(video, model)):
+        pass
+    out["statistics_pass_fps"] = n / (time.perf_counter() - start)
     return {k: round(v, 1) for k, v in out.items()}
 
 
