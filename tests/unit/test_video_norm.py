@@ -10,6 +10,7 @@ from ethogram.nn import HiddenTwoStream, create_model
 from ethogram.nn.video_norm import (
     MIN_STATISTICS_FRAMES,
     adapted_streams,
+    statistics_frame_limit,
     statistics_frames,
     video_statistics,
 )
@@ -42,6 +43,16 @@ def test_statistics_frames_spread_over_the_video_in_shuffled_order():
     assert sorted(statistics_frames(40)) == list(range(40))
     assert len(statistics_frames(MIN_STATISTICS_FRAMES - 1)) == 0  # too short: trained ones
     assert len(statistics_frames(0)) == 0
+
+
+def test_large_inputs_are_measured_on_fewer_frames():
+    from ethogram.config import load_settings
+
+    assert statistics_frame_limit(load_settings("fast").features) == 512
+    big = load_settings(
+        "fast", overrides=["features.input_size=256", "features.n_flows=20"]
+    ).features
+    assert 64 <= statistics_frame_limit(big) < 512
 
 
 def test_adapted_statistics_remove_a_video_wide_scale(model):

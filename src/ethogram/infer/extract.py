@@ -41,7 +41,6 @@ __all__ = [
 
 BATCH_SIZE = 64
 CHUNK_SIZE = 128
-STATISTICS_BYTES = 256 * 2**20  # memory for the stacks a video's statistics are measured on
 FEATURE_DATASETS = ("P", "logits", "spatial_features", "flow_features")
 
 
@@ -233,9 +232,8 @@ def _statistics_batches(
 ) -> Iterator[tuple[Any, Any]]:
     """Input batches for :func:`~ethogram.nn.video_norm.video_statistics`: a first pass.
 
-    Frames evenly spread over the video (at most ``STATISTICS_FRAMES``, fewer if their stacks
-    would need more than ``STATISTICS_BYTES``), in shuffled batches; the input of a stream that
-    is not adapted is None.
+    Frames evenly spread over the video (:func:`~ethogram.nn.video_norm.statistics_frame_limit`
+    of them), in shuffled batches; the input of a stream that is not adapted is None.
     """
     from ethogram.data.preprocess import (
         FramePreprocessor,
@@ -245,7 +243,11 @@ def _statistics_batches(
         rgb_to_tensor,
     )
     from ethogram.io.video import VideoReader
-    from ethogram.nn.video_norm import STATISTICS_BATCH, STATISTICS_FRAMES, statistics_frames
+    from ethogram.nn.video_norm import (
+        STATISTICS_BATCH,
+        statistics_frame_limit,
+        statistics_frames,
+    )
     from ethogram.progress import progress_bar
 
     settings = feature_model.settings
@@ -253,14 +255,11 @@ def _statistics_batches(
     if mode == "none":
         return iter(())
     want_rgb = mode == "all"
-    per_stack = feat.n_flows * 2 * feat.input_size**2 * 2
-    per_stack += feat.n_rgb * feat.input_size**2 * 3 if want_rgb else 0
-    max_frames = int(np.clip(STATISTICS_BYTES // per_stack, 64, STATISTICS_FRAMES))
     rgb_kept: dict[int, np.ndarray] = {}
     flow_kept: dict[int, np.ndarray] = {}
     with VideoReader(video_path, cache_size=1) as reader:
         n_frames = len(reader)
-        order = statistics_frames(n_frames, max_frames)
+        order = statistics_frames(n_frames, statistics_frame_limit(feat))
         wanted = np.zeros(n_frames, bool)
         wanted[order] = True
         pre = FramePreprocessor(settings, source=str(video_path))
@@ -285,9 +284,7 @@ def _statistics_batches(
 
     def batches() -> Iterator[tuple[Any, Any]]:
         for start in range(0, len(order), STATISTICS_BATCH):
-            frames = [int(t) for t in order[start : start + STATISTICS_BATCH] if t in flow_kept]
-            if not frames:
-                continue
+            frames = order[start : start + STATISTICS_BATCH]
             flow = flow_to_tensor(np.stack([flow_kept[t] for t in frames]), device)
             rgb = None
             if want_rgb:

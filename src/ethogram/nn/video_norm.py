@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Literal
 
 import numpy as np
 import torch
@@ -36,13 +35,12 @@ __all__ = [
     "STATISTICS_BATCH",
     "STATISTICS_FRAMES",
     "VIDEO_NORM_MODES",
-    "VideoNorm",
     "adapted_streams",
+    "statistics_frame_limit",
     "statistics_frames",
     "video_statistics",
 ]
 
-VideoNorm = Literal["none", "flow", "all"]
 VIDEO_NORM_MODES: tuple[str, ...] = ("none", "flow", "all")
 STATISTICS_FRAMES = 512
 """Frames of a video (evenly spaced) its batch-norm statistics are measured on, at most."""
@@ -51,6 +49,8 @@ MIN_STATISTICS_FRAMES = 32
 STATISTICS_BATCH = 64
 """Frames per batch of the statistics pass (the same in training and extraction: the running
 variance is an average of per-batch variances)."""
+STATISTICS_BYTES = 256 * 2**20
+"""Memory for the input stacks held for the statistics pass; large inputs get fewer frames."""
 
 
 def adapted_streams(model: nn.Module, mode: str) -> list[nn.Module]:
@@ -58,6 +58,19 @@ def adapted_streams(model: nn.Module, mode: str) -> list[nn.Module]:
     if mode not in VIDEO_NORM_MODES:
         raise ValueError(f"video_norm: expected one of {VIDEO_NORM_MODES}, got {mode!r}")
     return {"none": [], "flow": [model.motion], "all": [model.spatial, model.motion]}[mode]
+
+
+def statistics_frame_limit(features) -> int:
+    """Frames to measure on for these ``features`` settings: ``STATISTICS_FRAMES``, or fewer
+    (at least 64) when their float16 input stacks would need more than ``STATISTICS_BYTES``.
+
+    Training's validation and extraction both use it, so that they measure the same frames.
+    """
+    side = features.input_size**2
+    per_stack = features.n_flows * 2 * side * 2
+    if features.video_norm == "all":
+        per_stack += features.n_rgb * side * 3
+    return int(np.clip(STATISTICS_BYTES // per_stack, 64, STATISTICS_FRAMES))
 
 
 def statistics_frames(

@@ -42,7 +42,12 @@ from ethogram.data.clips import (
 )
 from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
-from ethogram.nn.video_norm import STATISTICS_BATCH, statistics_frames, video_statistics
+from ethogram.nn.video_norm import (
+    STATISTICS_BATCH,
+    statistics_frame_limit,
+    statistics_frames,
+    video_statistics,
+)
 from ethogram.progress import progress_iter
 from ethogram.train.common import (
     BEST_NAME,
@@ -283,7 +288,8 @@ class _FeatureTrainer:
         """Inputs of a video's frames for :func:`~ethogram.nn.video_norm.video_statistics`."""
         if self.settings.features.video_norm == "none":
             return
-        feat, order = self.settings.features, statistics_frames(arrays.n_frames)
+        feat = self.settings.features
+        order = statistics_frames(arrays.n_frames, statistics_frame_limit(feat))
         for start in range(0, len(order), STATISTICS_BATCH):
             frames = order[start : start + STATISTICS_BATCH]
             rgb, flow = arrays.stacks(frames, feat.n_rgb, feat.n_flows)
