@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -32,8 +33,9 @@ from pathlib import Path
 
 
 def _parse_config(text: str) -> tuple[str, list[str]]:
+    """``NAME=k=v,k=v`` -> (NAME, [k=v, ...]); commas inside brackets (lists) do not split."""
     name, _, rest = text.partition("=")
-    return name, [item for item in rest.split(",") if item]
+    return name, [item for item in re.split(r",(?![^\[]*\])", rest) if item]
 
 
 def _score(predictor, videos, labels, names, outputs_dir: Path) -> dict:

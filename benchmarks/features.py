@@ -125,6 +125,7 @@ def run_preset(preset: str, n_frames: int, size: int, threads: int, steps: int) 
             "flow_arch": feat.flow_arch,
             "width": feat.width,
             "input_size": feat.input_size,
+            "motion_input_size": feat.motion_size,
             "n_rgb": feat.n_rgb,
             "n_flows": feat.n_flows,
             "flow": f"{flow.method} {flow.size}px"

@@ -141,6 +141,7 @@ def bench_preset(preset: str, pairs, held_out: Path, work: Path, n_frames: int) 
             "arch": settings.features.arch,
             "flow_arch": settings.features.flow_arch,
             "input_size": settings.features.input_size,
+            "motion_input_size": settings.features.motion_size,
             "n_flows": settings.features.n_flows,
             "flow": f"{settings.flow.method} {settings.flow.size}px",
         },

@@ -53,6 +53,12 @@ class FeatureSettings(_Strict):
     )
     flow_arch: str = Field("resnet18", description="Motion stream network.")
     input_size: int = Field(64, ge=16, description="Frames are resized to input_size square.")
+    flow_input_size: int | None = Field(
+        None,
+        ge=16,
+        description="Flow fields are resized to this square for the motion stream (None: "
+        "input_size). Lets the spatial stream see finer frames than the motion stream.",
+    )
     n_rgb: int = Field(1, ge=1, description="RGB frames stacked into the spatial stream.")
     n_flows: int = Field(10, ge=1, description="Flow fields stacked into the motion stream.")
     fusion: Literal["average", "concatenate", "weighted"] = "average"
@@ -66,6 +72,11 @@ class FeatureSettings(_Strict):
         "are computed (AdaBN): of the motion stream ('flow'), of both streams ('all'), or the "
         "training statistics ('none').",
     )
+
+    @property
+    def motion_size(self) -> int:
+        """Side of the motion stream's input: ``flow_input_size``, or ``input_size`` if unset."""
+        return self.flow_input_size or self.input_size
 
 
 class TrainSettings(_Strict):

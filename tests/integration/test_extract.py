@@ -30,7 +30,9 @@ K = len(SAMPLE_BEHAVIORS)
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     project = make_tiny_project(tmp_path_factory.mktemp("extract"), n_videos=2, n_frames=60)
-    settings = project.settings("fast", TINY + ["train.stream_epochs=0", "train.epochs=1"])
+    # the motion stream sees coarser inputs than the spatial stream (features.flow_input_size)
+    extra = ["train.stream_epochs=0", "train.epochs=1", "features.flow_input_size=16"]
+    settings = project.settings("fast", TINY + extra)
     model_dir = train_features(project, settings, progress=False)
     return project, model_dir
 
@@ -61,6 +63,7 @@ def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     arrays = prepare_video(record.video_path, model.settings, progress=False)  # training's cache
     feat = model.settings.features
     rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
+    assert rgb.shape[2:4] == (32, 32) and flow.shape[-2:] == (16, 16)
     # the statistics pass sees the frames training's validation does (features.video_norm)
     assert feat.video_norm == "flow"
     order = statistics_frames(arrays.n_frames)

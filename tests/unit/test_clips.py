@@ -168,6 +168,27 @@ def test_video_cache_is_reused_and_partial_cache_is_ignored(tmp_path):
     assert len(list(cache.glob("*.json"))) == 4
 
 
+def test_motion_stream_can_take_coarser_flow_than_the_spatial_stream(tmp_path):
+    frames = _moving_square(30)
+    same = prepare_frames([frames], _settings(size=32))
+    settings = load_settings("fast", overrides=["features.input_size=32", "flow.size=32",
+                                                "features.flow_input_size=16"])  # fmt: skip
+    assert settings.features.motion_size == 16 and _settings().features.motion_size == 32
+    coarse = prepare_frames([frames], settings)
+    assert coarse.rgb.shape == (30, 32, 32, 3) and coarse.flow.shape == (29, 2, 16, 16)
+    np.testing.assert_array_equal(coarse.rgb, same.rgb)
+    # the same flow, averaged over 2x2 pixels (INTER_AREA)
+    pooled = same.flow.astype(np.float32).reshape(29, 2, 16, 2, 16, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(coarse.flow.astype(np.float32), pooled, atol=2e-3)
+    assert np.abs(coarse.flow).max() > 0.1
+    # cached apart from the full-size flow, sharing the RGB cache
+    video = write_video(tmp_path / "clip" / "clip.mp4", frames, fps=30)
+    prepare_video(video, _settings(size=32), progress=False)
+    cached = prepare_video(video, settings, progress=False)
+    assert cached.flow.shape == (29, 2, 16, 16)
+    assert len(list((tmp_path / "clip" / CACHE_DIR).glob("*.json"))) == 3
+
+
 def test_horizontal_flip_negates_dx_and_mirrors_both_streams():
     rgb = torch.randn(2, 3, 8, 8)
     flow = torch.randn(2, 4, 8, 8)

@@ -53,6 +53,11 @@ def test_large_inputs_are_measured_on_fewer_frames():
         "fast", overrides=["features.input_size=256", "features.n_flows=20"]
     ).features
     assert 64 <= statistics_frame_limit(big) < 512
+    # only the motion stream's stacks are held unless both streams are adapted
+    fine_frames = ["features.input_size=512", "features.flow_input_size=64"]
+    assert statistics_frame_limit(load_settings("fast", overrides=fine_frames).features) == 512
+    both = load_settings("fast", overrides=fine_frames + ["features.video_norm=all"]).features
+    assert statistics_frame_limit(both) < 512
 
 
 def test_adapted_statistics_remove_a_video_wide_scale(model):

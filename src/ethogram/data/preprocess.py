@@ -9,8 +9,10 @@ identical inputs when it is trained and when it extracts features:
 - **Flow**: optical flow computed at ``flow.size`` by :mod:`ethogram.flow.api` (DIS or MotionNet),
   in pixels per frame, divided by ``FLOW_UNIT * flow.size`` (so 1.0 means a motion of 2 % of the
   frame width per frame, the same at any size) and clipped to +-``FLOW_CLIP``, then resized to
-  ``features.input_size`` (``INTER_AREA`` when smaller: computing flow at a finer resolution
-  than the network sees keeps small, fast motions such as paws); stored as float16.
+  the motion stream's input size, ``features.flow_input_size`` (default: ``input_size``;
+  ``INTER_AREA`` when smaller: computing flow at a finer resolution than the network sees keeps
+  small, fast motions such as paws); stored as float16. The spatial stream can thus see finer
+  frames than the motion stream, whose cost grows with ``n_flows``.
 - **Stacks**: the spatial input of frame ``t`` is the ``n_rgb`` frames centered on ``t``; the
   motion input is the ``n_flows`` flow fields centered on ``t`` (flow ``i`` maps frame ``i`` to
   ``i + 1``, so with ``n_flows = 10`` frame ``t`` sees flows ``t-5 .. t+4``, i.e. frames
@@ -176,7 +178,7 @@ class FramePreprocessor:
     Parameters
     ----------
     settings
-        Full settings (``features.input_size``, ``flow.*``).
+        Full settings (``features.input_size``, ``features.flow_input_size``, ``flow.*``).
     flow_model
         A loaded MotionNet when ``flow.method == "motionnet"`` (default: from
         ``flow.model_dir``).
@@ -188,6 +190,7 @@ class FramePreprocessor:
         from ethogram.flow.api import make_stream
 
         self.input_size = settings.features.input_size
+        self.motion_size = settings.features.motion_size
         self.flow_size = settings.flow.size
         self.stream = make_stream(settings.flow, flow_model, source=source)
         self.source = source
@@ -201,22 +204,23 @@ class FramePreprocessor:
         rgb : numpy.ndarray
             uint8 ``(n, input_size, input_size, 3)``.
         flow : numpy.ndarray
-            float16 ``(m, 2, input_size, input_size)``: the normalized flows these frames complete
-            (DIS: one per frame after the first; MotionNet: whole stacks at a time).
+            float16 ``(m, 2, s, s)`` with ``s = features.motion_size``: the normalized flows these
+            frames complete (DIS: one per frame after the first; MotionNet: whole stacks at a
+            time).
         """
         rgb = resize_frames(frames, self.input_size)
         # flow from the already resized frames when sizes agree (cheaper, same in both paths)
         flow_input = rgb if self.flow_size == self.input_size else frames
         self.n_frames += len(frames)
         flow = self.stream.push(flow_input)
-        return rgb, normalize_flow(flow, self.flow_size, self.input_size)
+        return rgb, normalize_flow(flow, self.flow_size, self.motion_size)
 
     def finish(self) -> np.ndarray:
         """Normalized flows still pending at the end of the video."""
         if self.n_frames < 2:
             raise FlowError(f"{self.source}: optical flow needs at least 2 frames, found "
                             f"{self.n_frames}")  # fmt: skip
-        return normalize_flow(self.stream.finish(), self.flow_size, self.input_size)
+        return normalize_flow(self.stream.finish(), self.flow_size, self.motion_size)
 
 
 class StackAssembler:
@@ -305,7 +309,7 @@ class VideoArrays:
     rgb
         uint8 ``(T, S, S, 3)``: frames at ``features.input_size``.
     flow
-        float16 ``(T-1, 2, S, S)``: normalized flow at ``features.input_size``.
+        float16 ``(T-1, 2, s, s)``: normalized flow at ``features.motion_size``.
     source
         The video file (for messages).
     """
@@ -342,7 +346,7 @@ def _flow_key_settings(settings: Settings) -> dict[str, Any]:
                     break
     # flow is computed from frames resized to input_size when the sizes agree
     out["from_resized"] = flow.size == settings.features.input_size
-    out["input_size"] = settings.features.input_size
+    out["input_size"] = settings.features.motion_size  # the size the flow is resized to
     return out
 
 
@@ -401,7 +405,7 @@ def prepare_video(
     video_path
         Video file; the cache goes to ``<its folder>/.cache/``.
     settings
-        Full settings (``features.input_size`` and ``flow``).
+        Full settings (``features.input_size``, ``features.flow_input_size`` and ``flow``).
     progress
         Show a progress bar while decoding.
     flow_model

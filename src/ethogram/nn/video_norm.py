@@ -66,10 +66,9 @@ def statistics_frame_limit(features) -> int:
 
     Training's validation and extraction both use it, so that they measure the same frames.
     """
-    side = features.input_size**2
-    per_stack = features.n_flows * 2 * side * 2
+    per_stack = features.n_flows * 2 * features.motion_size**2 * 2
     if features.video_norm == "all":
-        per_stack += features.n_rgb * side * 3
+        per_stack += features.n_rgb * features.input_size**2 * 3
     return int(np.clip(STATISTICS_BYTES // per_stack, 64, STATISTICS_FRAMES))
 
 
