@@ -54,7 +54,7 @@ def _time_extraction_stages(video: Path, model) -> dict:
     statistics pass (``features.video_norm``)."""
     import numpy as np
 
-    from ethogram.data.preprocess import FramePreprocessor, prepare_frames
+    from ethogram.data.preprocess import FramePreprocessor, background_image, prepare_frames
     from ethogram.infer.extract import BATCH_SIZE, CHUNK_SIZE, _run_batch, _statistics_batches
     from ethogram.io.video import VideoReader
     from ethogram.nn.video_norm import video_statistics
@@ -67,13 +67,18 @@ def _time_extraction_stages(video: Path, model) -> dict:
         for _, frames in reader.iter_chunks(CHUNK_SIZE):
             chunks.append(frames)
     out["decode_fps"] = n / (time.perf_counter() - start)
+    # features.crop=animal: a pass for the background image (decode + median)
     start = time.perf_counter()
-    pre = FramePreprocessor(model.settings)
+    background = background_image(video, model.settings)
+    if background is not None:
+        out["background_pass_fps"] = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    pre = FramePreprocessor(model.settings, background=background)
     for frames in chunks:
         pre.push(frames)
     pre.finish()
     out["resize_flow_fps"] = n / (time.perf_counter() - start)
-    arrays = prepare_frames(chunks, model.settings)
+    arrays = prepare_frames(chunks, model.settings, background=background)
     feat = model.settings.features
     start = time.perf_counter()
     for first in range(0, n, BATCH_SIZE):
@@ -83,7 +88,8 @@ def _time_extraction_stages(video: Path, model) -> dict:
     out["cnn_fps"] = n / (time.perf_counter() - start)
     # the statistics pass of features.video_norm: decode + flow again, the CNN on <= 512 frames
     start = time.perf_counter()
-    with video_statistics(model.model, feat.video_norm, _statistics_batches(video, model)):
+    statistics = _statistics_batches(video, model, background=background)
+    with video_statistics(model.model, feat.video_norm, statistics):
         pass
     out["statistics_pass_fps"] = n / (time.perf_counter() - start)
     return {k: round(v, 1) for k, v in out.items()}
@@ -126,6 +132,7 @@ def run_preset(preset: str, n_frames: int, size: int, threads: int, steps: int) 
             "width": feat.width,
             "input_size": feat.input_size,
             "motion_input_size": feat.motion_size,
+            "crop": feat.crop if feat.crop == "none" else f"{feat.crop} {feat.crop_size}",
             "n_rgb": feat.n_rgb,
             "n_flows": feat.n_flows,
             "flow": f"{flow.method} {flow.size}px"

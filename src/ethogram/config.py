@@ -59,6 +59,17 @@ class FeatureSettings(_Strict):
         description="Flow fields are resized to this square for the motion stream (None: "
         "input_size). Lets the spatial stream see finer frames than the motion stream.",
     )
+    crop: Literal["none", "animal"] = Field(
+        "none",
+        description="Spatial stream input: whole frames ('none') or a window centred on the "
+        "animal, found by background subtraction ('animal'; one animal per video).",
+    )
+    crop_size: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description="crop='animal': window side, fraction of the frame's longer side.",
+    )
     n_rgb: int = Field(1, ge=1, description="RGB frames stacked into the spatial stream.")
     n_flows: int = Field(10, ge=1, description="Flow fields stacked into the motion stream.")
     fusion: Literal["average", "concatenate", "weighted"] = "average"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import h5py
@@ -76,6 +77,31 @@ def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
     unadapted = extract_module._run_batch(model, rgb, flow)[0]
     assert np.abs(unadapted - probs).max() > 1e-3  # the statistics were put back afterwards
+
+
+def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path):
+    """features.crop=animal: extraction finds the background and crops as the cache does."""
+    project, model_dir = trained
+    model = load_feature_model(model_dir, device="cpu")
+    features = model.settings.features.model_copy(update={"crop": "animal", "crop_size": 0.5})
+    model = dataclasses.replace(
+        model, settings=model.settings.model_copy(update={"features": features})
+    )
+    record = project.videos[1]
+    out = extract_video(record.video_path, model, tmp_path / "o.h5", progress=False)
+    arrays = prepare_video(record.video_path, model.settings, progress=False)
+    plain = prepare_video(record.video_path, load_feature_model(model_dir).settings, progress=False)
+    assert not np.array_equal(np.asarray(arrays.rgb), np.asarray(plain.rgb))
+    feat = model.settings.features
+    rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
+    order = statistics_frames(arrays.n_frames)
+    statistics = [
+        (None, flow_to_tensor(arrays.stacks(order[i : i + STATISTICS_BATCH], 1, feat.n_flows)[1]))
+        for i in range(0, len(order), STATISTICS_BATCH)
+    ]
+    with video_statistics(model.model, "flow", statistics):
+        probs = extract_module._run_batch(model, rgb, flow)[0]
+    np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
 
 
 def test_finished_videos_are_skipped_and_other_groups_kept(trained):

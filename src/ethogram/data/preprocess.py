@@ -3,7 +3,9 @@
 Both paths push the same decoded frames through :class:`FramePreprocessor`, so a model sees
 identical inputs when it is trained and when it extracts features:
 
-- **RGB**: frames resized to ``features.input_size`` square (``cv2.INTER_AREA``), kept as uint8;
+- **RGB**: frames resized to ``features.input_size`` square (``cv2.INTER_AREA``), kept as uint8
+  (with ``features.crop = "animal"``: a window centred on the animal instead of the whole frame,
+  see :mod:`ethogram.data.animal_crop`);
   :func:`rgb_to_tensor` scales them to [0, 1] and normalizes with the ImageNet mean and standard
   deviation (:data:`RGB_MEAN`, :data:`RGB_STD`), as the pretrained networks expect.
 - **Flow**: optical flow computed at ``flow.size`` by :mod:`ethogram.flow.api` (DIS or MotionNet),
@@ -79,6 +81,7 @@ FLOW_UNIT = 0.02
 FLOW_CLIP = 10.0
 FLOW_DTYPE = np.float16
 CACHE_VERSION = 2
+CROP_VERSION = 1  # bump when animal_crop's detection changes (crops are cached)
 CHUNK_SIZE = 256
 
 
@@ -171,6 +174,20 @@ def is_3d(arch: str) -> bool:
     return "3d" in arch.lower()
 
 
+def _flow_from_rgb(flow_size: int, input_size: int, cropped: Any) -> bool:
+    """Flow is computed from the spatial stream's frames when they are whole and the right size."""
+    return flow_size == input_size and not cropped
+
+
+def background_image(video_path: str | Path, settings: Settings) -> np.ndarray | None:
+    """The video's background for ``features.crop == "animal"`` (None when not cropping)."""
+    if settings.features.crop == "none":
+        return None
+    from ethogram.data.animal_crop import video_background
+
+    return video_background(video_path)
+
+
 # ---- streaming preprocessing --------------------------------------------------------------------
 class FramePreprocessor:
     """Turn decoded frames, chunk by chunk, into resized RGB and normalized flow.
@@ -184,14 +201,32 @@ class FramePreprocessor:
         ``flow.model_dir``).
     source
         Name used in error messages (the video file).
+    background
+        The video's background image (:func:`video_background`); needed, and only used, when
+        ``features.crop == "animal"``.
     """
 
-    def __init__(self, settings: Settings, flow_model: Any = None, source: str = "frames"):
+    def __init__(
+        self,
+        settings: Settings,
+        flow_model: Any = None,
+        source: str = "frames",
+        background: np.ndarray | None = None,
+    ):
         from ethogram.flow.api import make_stream
 
-        self.input_size = settings.features.input_size
-        self.motion_size = settings.features.motion_size
+        feat = settings.features
+        self.input_size = feat.input_size
+        self.motion_size = feat.motion_size
         self.flow_size = settings.flow.size
+        self.tracker = None
+        if feat.crop == "animal":
+            from ethogram.data.animal_crop import AnimalTracker
+
+            if background is None:
+                raise ValueError("features.crop='animal' needs the video's background image")
+            self.tracker = AnimalTracker(background)
+            self.crop_side = round(feat.crop_size * max(background.shape[:2]))
         self.stream = make_stream(settings.flow, flow_model, source=source)
         self.source = source
         self.n_frames = 0
@@ -208,9 +243,16 @@ class FramePreprocessor:
             frames complete (DIS: one per frame after the first; MotionNet: whole stacks at a
             time).
         """
-        rgb = resize_frames(frames, self.input_size)
+        if self.tracker is None:
+            rgb = resize_frames(frames, self.input_size)
+        else:
+            from ethogram.data.animal_crop import crop_frames
+
+            centres = self.tracker.centres(frames)
+            rgb = crop_frames(frames, centres, self.crop_side, self.input_size)
         # flow from the already resized frames when sizes agree (cheaper, same in both paths)
-        flow_input = rgb if self.flow_size == self.input_size else frames
+        from_rgb = _flow_from_rgb(self.flow_size, self.input_size, self.tracker)
+        flow_input = rgb if from_rgb else frames
         self.n_frames += len(frames)
         flow = self.stream.push(flow_input)
         return rgb, normalize_flow(flow, self.flow_size, self.motion_size)
@@ -345,7 +387,8 @@ def _flow_key_settings(settings: Settings) -> dict[str, Any]:
                     out["weights_mtime_ns"] = weights.stat().st_mtime_ns
                     break
     # flow is computed from frames resized to input_size when the sizes agree
-    out["from_resized"] = flow.size == settings.features.input_size
+    out["from_resized"] = _flow_from_rgb(flow.size, settings.features.input_size,
+                                         settings.features.crop != "none")  # fmt: skip
     out["input_size"] = settings.features.motion_size  # the size the flow is resized to
     return out
 
@@ -357,6 +400,9 @@ def cache_key(video_path: str | Path, kind: str, settings: Settings) -> str:
     relevant: dict[str, Any] = {"kind": kind, "version": CACHE_VERSION}
     if kind == "rgb":
         relevant["input_size"] = settings.features.input_size
+        if settings.features.crop != "none":
+            relevant.update(crop=settings.features.crop, crop_size=settings.features.crop_size,
+                            crop_version=CROP_VERSION)  # fmt: skip
     elif kind == "flow":
         relevant.update(_flow_key_settings(settings), unit=FLOW_UNIT, clip=FLOW_CLIP)
     else:
@@ -367,10 +413,17 @@ def cache_key(video_path: str | Path, kind: str, settings: Settings) -> str:
 
 
 def prepare_frames(
-    chunks: Iterable[np.ndarray], settings: Settings, flow_model: Any = None, source: str = "frames"
+    chunks: Iterable[np.ndarray],
+    settings: Settings,
+    flow_model: Any = None,
+    source: str = "frames",
+    background: np.ndarray | None = None,
 ) -> VideoArrays:
-    """Preprocess frames given as chunks of uint8 ``(n, H, W, 3)`` into in-memory arrays."""
-    pre = FramePreprocessor(settings, flow_model, source)
+    """Preprocess frames given as chunks of uint8 ``(n, H, W, 3)`` into in-memory arrays.
+
+    ``background`` is needed with ``features.crop == "animal"`` (see :class:`FramePreprocessor`).
+    """
+    pre = FramePreprocessor(settings, flow_model, source, background)
     rgb, flow = [], []
     for frames in chunks:
         r, f = pre.push(frames)
@@ -428,7 +481,8 @@ def prepare_video(
     meta = {"video": video_path.name, "settings": settings.model_dump(mode="json")}
     writers = {kind: ArrayCacheWriter(*paths[kind], meta) for kind in paths if arrays[kind] is None}
     try:
-        pre = FramePreprocessor(settings, flow_model, str(video_path))
+        background = background_image(video_path, settings)
+        pre = FramePreprocessor(settings, flow_model, str(video_path), background)
         for frames in _video_chunks(video_path, progress):
             rgb, flow = pre.push(frames)
             if "rgb" in writers:

@@ -228,7 +228,10 @@ def _in_background(items: Iterator, maxsize: int = 3) -> Iterator:
 
 
 def _statistics_batches(
-    video_path: Path, feature_model: FeatureModel, progress: bool = False
+    video_path: Path,
+    feature_model: FeatureModel,
+    progress: bool = False,
+    background: np.ndarray | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Input batches for :func:`~ethogram.nn.video_norm.video_statistics`: a first pass.
 
@@ -262,7 +265,7 @@ def _statistics_batches(
         order = statistics_frames(n_frames, statistics_frame_limit(feat))
         wanted = np.zeros(n_frames, bool)
         wanted[order] = True
-        pre = FramePreprocessor(settings, source=str(video_path))
+        pre = FramePreprocessor(settings, source=str(video_path), background=background)
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)
 
         def keep() -> None:
@@ -323,7 +326,7 @@ def extract_video(
     """
     import h5py
 
-    from ethogram.data.preprocess import FramePreprocessor, StackAssembler
+    from ethogram.data.preprocess import FramePreprocessor, StackAssembler, background_image
     from ethogram.io.video import VideoReader
     from ethogram.nn.video_norm import video_statistics
     from ethogram.progress import progress_bar
@@ -335,13 +338,14 @@ def extract_video(
     k = len(feature_model.class_names)
     spatial_dim = feature_model.model.spatial.num_features
     flow_dim = feature_model.model.motion.num_features
-    statistics = _statistics_batches(video_path, feature_model, progress)
+    background = background_image(video_path, settings)
+    statistics = _statistics_batches(video_path, feature_model, progress, background)
     with (
         VideoReader(video_path, cache_size=1) as reader,
         video_statistics(feature_model.model, feat.video_norm, statistics),
     ):
         n_frames = len(reader)
-        pre = FramePreprocessor(settings, source=str(video_path))
+        pre = FramePreprocessor(settings, source=str(video_path), background=background)
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)
         with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as f:
             if out_path.exists():
