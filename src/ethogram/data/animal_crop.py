@@ -58,8 +58,8 @@ def median_background(frames: Iterable[np.ndarray]) -> np.ndarray:
 def video_background(video_path: str | Path, n_samples: int = BACKGROUND_SAMPLES) -> np.ndarray:
     """Background image ``(H, W, 3)`` uint8 of a video: median of evenly spaced frames.
 
-    The video is decoded once, sequentially (seeking in H.264 is keyframe-bound), keeping
-    ``n_samples`` frames.
+    Frames are read in increasing order: the reader seeks to a keyframe when one lies between
+    two wanted frames and decodes forward otherwise (without converting the frames between).
 
     Parameters
     ----------
@@ -78,11 +78,7 @@ def video_background(video_path: str | Path, n_samples: int = BACKGROUND_SAMPLES
     with VideoReader(video_path, cache_size=1) as reader:
         n_frames = len(reader)
         wanted = np.unique(np.linspace(0, n_frames - 1, min(n_samples, n_frames)).astype(int))
-        kept = []
-        for start, frames in reader.iter_chunks(256, 0, n_frames):
-            for i in wanted[(wanted >= start) & (wanted < start + len(frames))]:
-                kept.append(frames[i - start].copy())
-    return median_background(kept)
+        return median_background([reader[int(i)] for i in wanted])
 
 
 class AnimalTracker:
