@@ -59,10 +59,11 @@ class FeatureSettings(_Strict):
         description="Flow fields are resized to this square for the motion stream (None: "
         "input_size). Lets the spatial stream see finer frames than the motion stream.",
     )
-    crop: Literal["none", "animal"] = Field(
+    crop: Literal["none", "animal", "auto"] = Field(
         "none",
-        description="Spatial stream input: whole frames ('none') or a window centred on the "
-        "animal, found by background subtraction ('animal'; one animal per video).",
+        description="Spatial stream input: whole frames ('none'), a window centred on the "
+        "animal, found by background subtraction ('animal'; one animal per video), or 'auto': "
+        "'animal' if every labeled video looks suitable when training starts, else 'none'.",
     )
     crop_size: float = Field(
         0.4,

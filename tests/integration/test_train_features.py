@@ -121,3 +121,49 @@ def test_interrupted_training_resumes_at_next_epoch(tiny_project, monkeypatch):
 def test_resume_of_a_folder_that_is_not_a_feature_model_is_refused(tiny_project, tmp_path):
     with pytest.raises(ModelError, match="not a feature model directory"):
         train_features(tiny_project, tiny_project.settings("fast", TINY), resume=tmp_path)
+
+
+def _project_of(root: Path, videos: dict[str, np.ndarray]) -> Project:
+    """A project of the given frames, labeled locomotion and background in turn (10 frames)."""
+    project = Project.create(root / "proj", SAMPLE_BEHAVIORS)
+    for stem, frames in videos.items():
+        video = write_video(root / f"{stem}.mp4", frames, fps=30)
+        labels = np.zeros((len(frames), len(SAMPLE_BEHAVIORS)), np.int8)
+        labels[:, 0] = (np.arange(len(frames)) // 10) % 2
+        labels[:, 1] = 1 - labels[:, 0]
+        write_labels(root / f"{stem}_labels.csv", labels, SAMPLE_BEHAVIORS, backup=False)
+        project.add_video(video, labels=root / f"{stem}_labels.csv")
+    return project
+
+
+def _moving_box(n_frames: int, box: tuple[int, int], step: int) -> np.ndarray:
+    frames = np.full((n_frames, 64, 64, 3), 190, np.uint8)
+    for t in range(n_frames):
+        x, y = (4 + step * t) % (64 - box[1]), 20 + (t // 8) % 20
+        frames[t, y : y + box[0], x : x + box[1]] = 30
+    return frames
+
+
+def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
+    from ethogram.config import read_settings
+    from ethogram.train.features import resolve_crop
+
+    walking = _project_of(tmp_path / "walk", {f"walk{i}": _moving_box(48, (6, 10), 1 + i)
+                                              for i in range(2)})  # fmt: skip
+    settings = walking.settings(
+        "fast", TINY + ["train.stream_epochs=0", "train.epochs=1", "features.crop=auto"]
+    )
+    model_dir = train_features(walking, settings, progress=False)
+    assert read_settings(model_dir / "config.yaml").features.crop == "animal"
+    # an "animal" far too large for the window: whole frames, and the log says which and why
+    big = _project_of(tmp_path / "big", {"big": _moving_box(48, (40, 40), 1)})
+    messages = []
+    assert resolve_crop(big, ["big"], settings, log=messages.append).features.crop == "none"
+    assert "big: the animal spans" in messages[0] and "-> none" in messages[0]
+    # an animal that never moves is part of the background: not found
+    still = _project_of(tmp_path / "still", {"still": _moving_box(1, (6, 10), 0).repeat(48, 0)})
+    messages.clear()
+    assert resolve_crop(still, ["still"], settings, log=messages.append).features.crop == "none"
+    assert "found in only 0%" in messages[0]
+    plain = walking.settings("fast", TINY)
+    assert resolve_crop(walking, ["walk0"], plain) == plain  # other values: unchanged

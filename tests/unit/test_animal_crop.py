@@ -107,3 +107,20 @@ def test_video_background_and_crop_cache(tmp_path):
                           progress=False)  # fmt: skip
     assert not np.array_equal(np.asarray(plain.rgb), np.asarray(arrays.rgb))
     assert len(list((tmp_path / "clip" / CACHE_DIR).glob("rgb_*.json"))) == 2
+
+
+def test_unsuitable_video_warns_and_auto_must_be_resolved_first(tmp_path):
+    from ethogram.data.animal_crop import inspect_video
+    from ethogram.data.preprocess import background_image
+
+    frames, _, floor = _walking_animal(40)
+    moving = write_video(tmp_path / "moving.mp4", frames, fps=30)
+    still = write_video(tmp_path / "still.mp4", frames[:1].repeat(40, 0), fps=30)
+    _, check = inspect_video(moving, n_samples=20)
+    assert check.detected == 1.0 and 0.05 < check.extent < 0.15 and check.crowded == 0.0
+    assert check.problem(0.4) is None and "too much for a window" in check.problem(0.1)
+    with pytest.warns(UserWarning, match="still.mp4: an animal was found in only 0%"):
+        background_image(still, _crop_settings())
+    auto = load_settings("fast", overrides=["features.crop=auto"])
+    with pytest.raises(ValueError, match="resolved to 'animal' or 'none' when training starts"):
+        prepare_frames([frames], auto, background=floor)

@@ -21,13 +21,18 @@ How the animal is found, per video:
 3. **Crop** (:func:`crop_frames`): the window around the centre, the frame's edge pixels
    repeated where it overhangs the frame, resized with ``INTER_AREA``.
 
-This assumes one animal that moves at some point of the video. It is not DeepEthogram's
-behavior (which sees whole frames) and is off by default (``features.crop = "none"``).
+This assumes one animal that moves at some point of the video, seen by a fixed camera. It is not
+DeepEthogram's behavior (which sees whole frames). :func:`inspect_video` measures, on the
+background's sample frames, how often an animal is found, how large it is and whether a second
+object moves too (:class:`CropCheck`); ``features.crop = "auto"`` crops only when every labeled
+video passes (resolved when training starts and saved with the model), and extraction warns
+about a video that does not pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +40,10 @@ import numpy as np
 __all__ = [
     "AnimalTracker",
     "BACKGROUND_SAMPLES",
+    "CropCheck",
+    "Detection",
     "crop_frames",
+    "inspect_video",
     "median_background",
     "video_background",
 ]
@@ -43,6 +51,12 @@ __all__ = [
 BACKGROUND_SAMPLES = 100
 DETECTION_SIDE = 160
 MIN_CONTRAST = 15.0
+# features.crop = "auto" crops when, in every training video: an animal is found in at least
+# MIN_DETECTED of the sampled frames, it spans at most MAX_EXTENT of the window, and a second
+# region is rarely (90th percentile) more than MAX_CROWDED of its area.
+MIN_DETECTED = 0.8
+MAX_EXTENT = 0.7
+MAX_CROWDED = 0.3
 _BLUR_SIGMA = 1.5
 _MIN_AREA = 6  # detection pixels
 
@@ -73,12 +87,66 @@ def video_background(video_path: str | Path, n_samples: int = BACKGROUND_SAMPLES
     numpy.ndarray
         uint8 ``(H, W, 3)``.
     """
+    return median_background(_sample_frames(video_path, n_samples))
+
+
+def _sample_frames(video_path: str | Path, n_samples: int) -> list[np.ndarray]:
     from ethogram.io.video import VideoReader
 
     with VideoReader(video_path, cache_size=1) as reader:
         n_frames = len(reader)
         wanted = np.unique(np.linspace(0, n_frames - 1, min(n_samples, n_frames)).astype(int))
-        return median_background([reader[int(i)] for i in wanted])
+        return [reader[int(i)] for i in wanted]
+
+
+@dataclass
+class CropCheck:
+    """Whether a video suits animal-centred crops, measured on its background sample frames.
+
+    Attributes
+    ----------
+    video
+        The video's name.
+    detected
+        Fraction of the sampled frames in which a region differing from the background was found.
+    extent
+        90th percentile of the region's bounding-box longer side, fraction of the frame's
+        longer side.
+    crowded
+        90th percentile of the second largest region's area relative to the largest (another
+        animal, a hand).
+    """
+
+    video: str
+    detected: float
+    extent: float
+    crowded: float
+
+    def problem(self, crop_size: float) -> str | None:
+        """Why ``crop_size`` windows would not suit this video, or None."""
+        if self.detected < MIN_DETECTED:
+            return (f"an animal was found in only {self.detected:.0%} of the frames checked (it "
+                    "stays still, or the camera moves)")  # fmt: skip
+        if self.extent > MAX_EXTENT * crop_size:
+            return (f"the animal spans {self.extent:.0%} of the frame, too much for a window of "
+                    f"{crop_size:.0%}")  # fmt: skip
+        if self.crowded > MAX_CROWDED:
+            return "a second object (another animal?) moves in most frames checked"
+        return None
+
+
+def inspect_video(
+    video_path: str | Path, n_samples: int = BACKGROUND_SAMPLES
+) -> tuple[np.ndarray, CropCheck]:
+    """The video's background (as :func:`video_background`) and its :class:`CropCheck`."""
+    frames = _sample_frames(video_path, n_samples)
+    background = median_background(frames)
+    tracker = AnimalTracker(background)
+    found = [d for d in (tracker.detect(f) for f in frames) if d is not None]
+    extent = float(np.percentile([d.extent for d in found], 90)) if found else 0.0
+    crowded = float(np.percentile([d.second_area / d.area for d in found], 90)) if found else 0.0
+    check = CropCheck(Path(video_path).name, len(found) / len(frames), extent, crowded)
+    return background, check
 
 
 class AnimalTracker:
@@ -118,32 +186,72 @@ class AnimalTracker:
             return image
         return cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
 
+    def detect(self, frame: np.ndarray) -> Detection | None:
+        """The largest region of ``frame`` ``(H, W, 3)`` that differs from the background."""
+        import cv2
+
+        if frame.shape[:2] != (self.height, self.width):
+            raise ValueError(
+                f"frame {frame.shape[1]}x{frame.shape[0]} differs from the background "
+                f"{self.width}x{self.height}"
+            )
+        diff = np.abs(self._small(frame, cv2).astype(np.int16) - self._background)
+        diff = cv2.GaussianBlur(diff.max(axis=2).astype(np.float32), (0, 0), _BLUR_SIGMA)
+        peak = float(diff.max())
+        if peak < MIN_CONTRAST:
+            return None
+        mask = (diff > max(MIN_CONTRAST, 0.4 * peak)).astype(np.uint8)
+        n, _, stats, centroids = cv2.connectedComponentsWithStats(mask)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        if n < 2 or areas.max() < _MIN_AREA:
+            return None
+        order = np.argsort(-areas)
+        k = 1 + int(order[0])
+        scale2 = self.scale**2
+        side = max(self.height, self.width)
+        return Detection(
+            centre=(centroids[k] + 0.5) / self.scale - 0.5,
+            area=float(areas[order[0]]) / scale2 / side**2,
+            extent=float(max(stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]))
+            / self.scale
+            / side,
+            second_area=float(areas[order[1]]) / scale2 / side**2 if len(areas) > 1 else 0.0,
+        )
+
     def centres(self, frames: np.ndarray) -> np.ndarray:
         """Centres ``(n, 2)`` (x, y in frame pixels) of the animal in frames ``(n, H, W, 3)``.
 
         Frames must come in video order: a frame without foreground keeps the previous centre.
         """
-        import cv2
-
         out = np.zeros((len(frames), 2))
         for i, frame in enumerate(frames):
-            if frame.shape[:2] != (self.height, self.width):
-                raise ValueError(
-                    f"frame {frame.shape[1]}x{frame.shape[0]} differs from the background "
-                    f"{self.width}x{self.height}"
-                )
-            diff = np.abs(self._small(frame, cv2).astype(np.int16) - self._background)
-            diff = cv2.GaussianBlur(diff.max(axis=2).astype(np.float32), (0, 0), _BLUR_SIGMA)
-            peak = float(diff.max())
-            if peak >= MIN_CONTRAST:
-                mask = (diff > max(MIN_CONTRAST, 0.4 * peak)).astype(np.uint8)
-                n, _, stats, centroids = cv2.connectedComponentsWithStats(mask)
-                if n > 1:
-                    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-                    if stats[k, cv2.CC_STAT_AREA] >= _MIN_AREA:
-                        self._last = (centroids[k] + 0.5) / self.scale - 0.5
+            found = self.detect(frame)
+            if found is not None:
+                self._last = found.centre
             out[i] = self._last
         return out
+
+
+@dataclass
+class Detection:
+    """The animal found in one frame; sizes are fractions of the frame's longer side.
+
+    Attributes
+    ----------
+    centre
+        x, y in frame pixels.
+    area
+        Region area / side squared.
+    extent
+        Longer side of the region's bounding box / side.
+    second_area
+        The next largest region's area / side squared (0 if none): a second animal, a hand.
+    """
+
+    centre: np.ndarray
+    area: float
+    extent: float
+    second_area: float
 
 
 def crop_frames(frames: np.ndarray, centres: np.ndarray, side: int, out_size: int) -> np.ndarray:

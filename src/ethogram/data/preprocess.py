@@ -180,12 +180,33 @@ def _flow_from_rgb(flow_size: int, input_size: int, cropped: Any) -> bool:
 
 
 def background_image(video_path: str | Path, settings: Settings) -> np.ndarray | None:
-    """The video's background for ``features.crop == "animal"`` (None when not cropping)."""
-    if settings.features.crop == "none":
-        return None
-    from ethogram.data.animal_crop import video_background
+    """The video's background for ``features.crop == "animal"`` (None when not cropping).
 
-    return video_background(video_path)
+    Warns (:class:`UserWarning`) when the video does not look suited to animal-centred crops
+    (:meth:`~ethogram.data.animal_crop.CropCheck.problem`).
+    """
+    crop = settings.features.crop
+    if crop == "none":
+        return None
+    _check_crop_resolved(crop)
+    import warnings
+
+    from ethogram.data.animal_crop import inspect_video
+
+    background, check = inspect_video(video_path)
+    problem = check.problem(settings.features.crop_size)
+    if problem:
+        warnings.warn(f"{check.video}: {problem}; the crops (features.crop=animal) may miss "
+                      "the animal in this video", stacklevel=2)  # fmt: skip
+    return background
+
+
+def _check_crop_resolved(crop: str) -> None:
+    if crop == "auto":
+        raise ValueError(
+            "features.crop='auto' is resolved to 'animal' or 'none' when training starts; "
+            "preprocess with the trained model's settings"
+        )
 
 
 # ---- streaming preprocessing --------------------------------------------------------------------
@@ -220,6 +241,7 @@ class FramePreprocessor:
         self.motion_size = feat.motion_size
         self.flow_size = settings.flow.size
         self.tracker = None
+        _check_crop_resolved(feat.crop)
         if feat.crop == "animal":
             from ethogram.data.animal_crop import AnimalTracker
 

@@ -68,6 +68,7 @@ __all__ = [
     "multilabel_loss",
     "phase_schedule",
     "positive_weights",
+    "resolve_crop",
     "train_features",
 ]
 
@@ -169,6 +170,34 @@ def trainable_videos(project) -> list[str]:
         if table is not None and len(labeled_frames(table.values)):
             stems.append(record.stem)
     return stems
+
+
+def resolve_crop(project, stems: list[str], settings: Settings, log=print) -> Settings:
+    """Settings with ``features.crop = "auto"`` resolved to ``"animal"`` or ``"none"``.
+
+    ``"animal"`` when every video in ``stems`` passes
+    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``, and ``log`` says
+    which video failed and why. Other values are returned unchanged.
+    """
+    feat = settings.features
+    if feat.crop != "auto":
+        return settings
+    from ethogram.data.animal_crop import inspect_video
+
+    records = {record.stem: record for record in project.videos}
+    problems = []
+    for stem in stems:
+        _, check = inspect_video(records[stem].video_path)
+        problem = check.problem(feat.crop_size)
+        if problem:
+            problems.append(f"{stem}: {problem}")
+    crop = "none" if problems else "animal"
+    if problems:
+        log("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
+    else:
+        log(f"features.crop=auto -> animal: the spatial stream sees a window of "
+            f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
+    return settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
 
 
 def _load_videos(project, stems: list[str], settings: Settings, progress: bool) -> list:
@@ -366,6 +395,7 @@ def train_features(
                 f"{project.root}: no video has a fully labeled frame; label some frames first"
             )
         split, note = choose_split(project, stems, settings)
+        settings = resolve_crop(project, stems, settings, log)
         model_dir = project.new_model_dir("features", settings.features.arch)
         save_settings(settings, model_dir / "config.yaml")
         save_split(model_dir / "split.yaml", split, note)
