@@ -19,3 +19,20 @@ def test_redirected_output_is_wide_enough_for_long_names(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "a_rather_long_video_name_000" in out
     assert "locomotion" in out and "…" not in out
+
+
+def test_warnings_print_as_one_line_without_file_and_line(capsys):
+    import warnings
+
+    from ethogram.cli.main import show_warnings_briefly
+
+    original = warnings.showwarning
+    try:
+        show_warnings_briefly()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("vid.mp4: the crops may miss the animal", stacklevel=1)
+    finally:
+        warnings.showwarning = original
+    err = capsys.readouterr().err
+    assert err.strip() == "warning: vid.mp4: the crops may miss the animal"

@@ -69,6 +69,16 @@ def _register_all() -> None:
 _register_all()
 
 
+def show_warnings_briefly() -> None:
+    """Print Python warnings as one ``warning: ...`` line on stderr (no file and line)."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        typer.secho(f"warning: {message}", fg="yellow", err=True)
+
+    warnings.showwarning = show
+
+
 def run() -> None:
     """Entry point of the console script: run the app, turning EthogramError into exit code 2.
 
@@ -76,6 +86,8 @@ def run() -> None:
     2) unless ``--debug`` was given, which shows the traceback.
     """
     debug = "--debug" in sys.argv[1:]
+    if not debug:
+        show_warnings_briefly()
     try:
         app()  # standalone mode: typer handles usage errors, --help and Ctrl-C itself
     except EthogramError as exc:
