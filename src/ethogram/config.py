@@ -354,14 +354,15 @@ def save_settings(settings: Settings, path: str | Path) -> None:
 
 # Settings added after models were first saved: a saved file without them gets the value that
 # reproduces what the model did when it was trained (not the new default).
-_ABSENT_FROM_OLDER_FILES = {("features", "video_norm"): "none"}
+_ABSENT_FROM_OLDER_FILES = {("features", "video_norm"): "none", ("features", "crop"): "none"}
 
 
 def read_settings(path: str | Path) -> Settings:
     """Read settings from a YAML file written by :func:`save_settings`.
 
     A file written before a setting existed gets the value that reproduces the behavior it was
-    written with (``features.video_norm: none``), not the current default.
+    written with (``features.video_norm: none``, ``features.crop: none``), not the current
+    default.
     """
     path = Path(path)
     if not path.is_file():

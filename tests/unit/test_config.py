@@ -84,6 +84,16 @@ def test_a_model_saved_before_video_norm_keeps_its_training_statistics(tmp_path:
     assert read_settings(path).features.video_norm == "none"
 
 
+def test_a_model_saved_before_crops_existed_sees_whole_frames(tmp_path: Path):
+    path = tmp_path / "config.yaml"
+    save_settings(load_settings("fast", overrides=["features.crop=animal"]), path)
+    assert read_settings(path).features.crop == "animal"
+    data = yaml.safe_load(path.read_text())
+    del data["features"]["crop"]
+    path.write_text(yaml.safe_dump(data))
+    assert read_settings(path).features.crop == "none"
+
+
 def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
     path = tmp_path / "config.yaml"
     path.write_text("train:\n  epohcs: 3\n")
