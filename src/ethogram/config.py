@@ -60,7 +60,7 @@ class FeatureSettings(_Strict):
         "input_size). Lets the spatial stream see finer frames than the motion stream.",
     )
     crop: Literal["none", "animal", "auto"] = Field(
-        "none",
+        "auto",
         description="Spatial stream input: whole frames ('none'), a window centred on the "
         "animal, found by background subtraction ('animal'; one animal per video), or 'auto': "
         "'animal' if every labeled video looks suitable when training starts, else 'none'.",

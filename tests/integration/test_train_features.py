@@ -165,5 +165,5 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
     messages.clear()
     assert resolve_crop(still, ["still"], settings, log=messages.append).features.crop == "none"
     assert "found in only 0%" in messages[0]
-    plain = walking.settings("fast", TINY)
+    plain = walking.settings("fast", TINY + ["features.crop=none"])
     assert resolve_crop(walking, ["walk0"], plain) == plain  # other values: unchanged

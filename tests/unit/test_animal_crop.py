@@ -109,7 +109,7 @@ def test_video_background_and_crop_cache(tmp_path):
     assert len(list((tmp_path / "clip" / CACHE_DIR).glob("rgb_*.json"))) == 2
 
 
-def test_unsuitable_video_warns_and_auto_must_be_resolved_first(tmp_path):
+def test_unsuitable_video_warns_and_unresolved_auto_sees_whole_frames(tmp_path):
     from ethogram.data.animal_crop import inspect_video
     from ethogram.data.preprocess import background_image
 
@@ -121,6 +121,9 @@ def test_unsuitable_video_warns_and_auto_must_be_resolved_first(tmp_path):
     assert check.problem(0.4) is None and "too much for a window" in check.problem(0.1)
     with pytest.warns(UserWarning, match="still.mp4: an animal was found in only 0%"):
         background_image(still, _crop_settings())
-    auto = load_settings("fast", overrides=["features.crop=auto"])
-    with pytest.raises(ValueError, match="resolved to 'animal' or 'none' when training starts"):
-        prepare_frames([frames], auto, background=floor)
+    # "auto" is decided when training starts; unresolved settings preprocess whole frames
+    auto = load_settings("fast", overrides=["features.input_size=32", "flow.size=32"])
+    assert auto.features.crop == "auto" and background_image(moving, auto) is None
+    none = auto.model_copy(update={"features": auto.features.model_copy(update={"crop": "none"})})
+    np.testing.assert_array_equal(prepare_frames([frames], auto).rgb,
+                                  prepare_frames([frames], none).rgb)  # fmt: skip

@@ -25,8 +25,8 @@ This assumes one animal that moves at some point of the video, seen by a fixed c
 DeepEthogram's behavior (which sees whole frames). :func:`inspect_video` measures, on the
 background's sample frames, how often an animal is found, how large it is and whether a second
 object moves too (:class:`CropCheck`); ``features.crop = "auto"`` crops only when every labeled
-video passes (resolved when training starts and saved with the model), and extraction warns
-about a video that does not pass.
+video passes (resolved when training starts and saved with the model; the default), and
+extraction warns about a video that does not pass.
 """
 
 from __future__ import annotations

@@ -185,10 +185,8 @@ def background_image(video_path: str | Path, settings: Settings) -> np.ndarray |
     Warns (:class:`UserWarning`) when the video does not look suited to animal-centred crops
     (:meth:`~ethogram.data.animal_crop.CropCheck.problem`).
     """
-    crop = settings.features.crop
-    if crop == "none":
+    if settings.features.crop != "animal":
         return None
-    _check_crop_resolved(crop)
     import warnings
 
     from ethogram.data.animal_crop import inspect_video
@@ -199,14 +197,6 @@ def background_image(video_path: str | Path, settings: Settings) -> np.ndarray |
         warnings.warn(f"{check.video}: {problem}; the crops (features.crop=animal) may miss "
                       "the animal in this video", stacklevel=2)  # fmt: skip
     return background
-
-
-def _check_crop_resolved(crop: str) -> None:
-    if crop == "auto":
-        raise ValueError(
-            "features.crop='auto' is resolved to 'animal' or 'none' when training starts; "
-            "preprocess with the trained model's settings"
-        )
 
 
 # ---- streaming preprocessing --------------------------------------------------------------------
@@ -223,8 +213,8 @@ class FramePreprocessor:
     source
         Name used in error messages (the video file).
     background
-        The video's background image (:func:`video_background`); needed, and only used, when
-        ``features.crop == "animal"``.
+        The video's background image (:func:`background_image`); needed, and only used, when
+        ``features.crop == "animal"`` (``"auto"``, unresolved, is treated as ``"none"``).
     """
 
     def __init__(
@@ -241,7 +231,8 @@ class FramePreprocessor:
         self.motion_size = feat.motion_size
         self.flow_size = settings.flow.size
         self.tracker = None
-        _check_crop_resolved(feat.crop)
+        # "auto" is resolved when training starts (train.features.resolve_crop); settings
+        # that were never resolved get whole frames, as "none"
         if feat.crop == "animal":
             from ethogram.data.animal_crop import AnimalTracker
 
@@ -410,7 +401,7 @@ def _flow_key_settings(settings: Settings) -> dict[str, Any]:
                     break
     # flow is computed from frames resized to input_size when the sizes agree
     out["from_resized"] = _flow_from_rgb(flow.size, settings.features.input_size,
-                                         settings.features.crop != "none")  # fmt: skip
+                                         settings.features.crop == "animal")  # fmt: skip
     out["input_size"] = settings.features.motion_size  # the size the flow is resized to
     return out
 
@@ -422,7 +413,7 @@ def cache_key(video_path: str | Path, kind: str, settings: Settings) -> str:
     relevant: dict[str, Any] = {"kind": kind, "version": CACHE_VERSION}
     if kind == "rgb":
         relevant["input_size"] = settings.features.input_size
-        if settings.features.crop != "none":
+        if settings.features.crop == "animal":
             relevant.update(crop=settings.features.crop, crop_size=settings.features.crop_size,
                             crop_version=CROP_VERSION)  # fmt: skip
     elif kind == "flow":
