@@ -124,7 +124,7 @@ def run_preset(preset: str, n_frames: int, size: int, threads: int, steps: int) 
         _, python_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         stages = _time_extraction_stages(held_out, model)
-    feat, flow = settings.features, settings.flow
+    feat, flow = model.settings.features, settings.flow  # crop as resolved by training
     return {
         "config": {
             "arch": feat.arch,
