@@ -56,6 +56,18 @@ def test_extraction_writes_deepethogram_layout_with_model_id(trained, tmp_path):
     assert data["attrs"]["model_dir"] == str(model_dir.resolve())
 
 
+def _adapted_probabilities(model, arrays, rgb, flow):
+    """Probabilities with the motion stream's statistics measured as training's validation does."""
+    n_flows = model.settings.features.n_flows
+    order = statistics_frames(arrays.n_frames)
+    statistics = [
+        (None, flow_to_tensor(arrays.stacks(order[i : i + STATISTICS_BATCH], 1, n_flows)[1]))
+        for i in range(0, len(order), STATISTICS_BATCH)
+    ]
+    with video_statistics(model.model, "flow", statistics):
+        return extract_module._run_batch(model, rgb, flow)[0]
+
+
 def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     project, model_dir = trained
     model = load_feature_model(model_dir, device="cpu")
@@ -67,13 +79,7 @@ def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     assert rgb.shape[2:4] == (32, 32) and flow.shape[-2:] == (16, 16)
     # the statistics pass sees the frames training's validation does (features.video_norm)
     assert feat.video_norm == "flow"
-    order = statistics_frames(arrays.n_frames)
-    statistics = [
-        (None, flow_to_tensor(arrays.stacks(order[i : i + STATISTICS_BATCH], 1, feat.n_flows)[1]))
-        for i in range(0, len(order), STATISTICS_BATCH)
-    ]
-    with video_statistics(model.model, "flow", statistics):
-        probs = extract_module._run_batch(model, rgb, flow)[0]
+    probs = _adapted_probabilities(model, arrays, rgb, flow)
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
     unadapted = extract_module._run_batch(model, rgb, flow)[0]
     assert np.abs(unadapted - probs).max() > 1e-3  # the statistics were put back afterwards
@@ -94,13 +100,7 @@ def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path):
     assert not np.array_equal(np.asarray(arrays.rgb), np.asarray(plain.rgb))
     feat = model.settings.features
     rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
-    order = statistics_frames(arrays.n_frames)
-    statistics = [
-        (None, flow_to_tensor(arrays.stacks(order[i : i + STATISTICS_BATCH], 1, feat.n_flows)[1]))
-        for i in range(0, len(order), STATISTICS_BATCH)
-    ]
-    with video_statistics(model.model, "flow", statistics):
-        probs = extract_module._run_batch(model, rgb, flow)[0]
+    probs = _adapted_probabilities(model, arrays, rgb, flow)
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
 
 
