@@ -146,7 +146,10 @@ def _moving_box(n_frames: int, box: tuple[int, int], step: int) -> np.ndarray:
 
 def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
     from ethogram.config import read_settings
-    from ethogram.train.features import resolve_crop
+    from ethogram.data.animal_crop import resolve_crop
+
+    def files(project, stems):
+        return {stem: project.video(stem).video_path for stem in stems}
 
     walking = _project_of(tmp_path / "walk", {f"walk{i}": _moving_box(48, (6, 10), 1 + i)
                                               for i in range(2)})  # fmt: skip
@@ -155,15 +158,24 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
     )
     model_dir = train_features(walking, settings, progress=False)
     assert read_settings(model_dir / "config.yaml").features.crop == "animal"
+    # the backgrounds measured for the decision are handed on, not read again
+    _, backgrounds = resolve_crop(files(walking, ["walk0", "walk1"]), settings)
+    assert sorted(backgrounds) == ["walk0", "walk1"]
+    assert backgrounds["walk0"].shape == (64, 64, 3)
     # an "animal" far too large for the window: whole frames, and the log says which and why
     big = _project_of(tmp_path / "big", {"big": _moving_box(48, (40, 40), 1)})
     messages = []
-    assert resolve_crop(big, ["big"], settings, log=messages.append).features.crop == "none"
+    assert (
+        resolve_crop(files(big, ["big"]), settings, log=messages.append)[0].features.crop == "none"
+    )
     assert "big: the animal spans" in messages[0] and "-> none" in messages[0]
     # an animal that never moves is part of the background: not found
     still = _project_of(tmp_path / "still", {"still": _moving_box(1, (6, 10), 0).repeat(48, 0)})
     messages.clear()
-    assert resolve_crop(still, ["still"], settings, log=messages.append).features.crop == "none"
+    assert (
+        resolve_crop(files(still, ["still"]), settings, log=messages.append)[0].features.crop
+        == "none"
+    )
     assert "found in only 0%" in messages[0]
     plain = walking.settings("fast", TINY + ["features.crop=none"])
-    assert resolve_crop(walking, ["walk0"], plain) == plain  # other values: unchanged
+    assert resolve_crop(files(walking, ["walk0"]), plain) == (plain, {})  # other values: unchanged

@@ -18,14 +18,8 @@ from ethogram.data.clips import (
     save_split,
     split_videos,
 )
-from ethogram.data.preprocess import (
-    CACHE_DIR,
-    StackAssembler,
-    VideoArrays,
-    prepare_frames,
-    prepare_video,
-    stack_indices,
-)
+from ethogram.data.preprocess import CACHE_DIR, VideoArrays, prepare_frames, prepare_video
+from ethogram.data.stacks import StackAssembler, stack_indices
 from ethogram.errors import LabelError
 from ethogram.io.video import write_video
 

@@ -70,28 +70,29 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
     assert read_settings(path) == settings
 
 
-def test_a_model_saved_before_video_norm_keeps_its_training_statistics(tmp_path: Path):
-    """Older config.yaml files lack features.video_norm: they were trained and validated
-    without per-video statistics, so they must not get the new default."""
-    settings = load_settings("fast")
-    assert settings.features.video_norm == "flow"
+@pytest.mark.parametrize(
+    ("key", "default", "saved", "older"),
+    [
+        # trained and validated without per-video statistics: not the new default "flow"
+        ("video_norm", "flow", "flow", "none"),
+        # trained on whole frames: not the new default "auto"
+        ("crop", "auto", "animal", "none"),
+    ],
+)
+def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(
+    tmp_path: Path, key: str, default: str, saved: str, older: str
+):
+    """Older config.yaml files lack newer features.* keys: they get the behavior they were
+    trained with, not the current default."""
+    assert getattr(load_settings("fast").features, key) == default
+    settings = load_settings("fast", overrides=[f"features.{key}={saved}"])
     path = tmp_path / "config.yaml"
     save_settings(settings, path)
-    assert read_settings(path).features.video_norm == "flow"
+    assert getattr(read_settings(path).features, key) == saved
     data = yaml.safe_load(path.read_text())
-    del data["features"]["video_norm"]
+    del data["features"][key]
     path.write_text(yaml.safe_dump(data))
-    assert read_settings(path).features.video_norm == "none"
-
-
-def test_a_model_saved_before_crops_existed_sees_whole_frames(tmp_path: Path):
-    path = tmp_path / "config.yaml"
-    save_settings(load_settings("fast", overrides=["features.crop=animal"]), path)
-    assert read_settings(path).features.crop == "animal"
-    data = yaml.safe_load(path.read_text())
-    del data["features"]["crop"]
-    path.write_text(yaml.safe_dump(data))
-    assert read_settings(path).features.crop == "none"
+    assert getattr(read_settings(path).features, key) == older
 
 
 def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):

@@ -31,11 +31,15 @@ extraction warns about a video that does not pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ethogram.config import Settings
 
 __all__ = [
     "AnimalTracker",
@@ -45,6 +49,7 @@ __all__ = [
     "crop_frames",
     "inspect_video",
     "median_background",
+    "resolve_crop",
     "video_background",
 ]
 
@@ -288,3 +293,39 @@ def crop_frames(frames: np.ndarray, centres: np.ndarray, side: int, out_size: in
         interpolation = cv2.INTER_AREA if side > out_size else cv2.INTER_LINEAR
         out[i] = cv2.resize(window, (out_size, out_size), interpolation=interpolation)
     return out
+
+
+def resolve_crop(
+    videos: dict[str, str | Path], settings: Settings, log: Callable[[str], None] = print
+) -> tuple[Settings, dict[str, np.ndarray]]:
+    """Settings with ``features.crop = "auto"`` resolved to ``"animal"`` or ``"none"``.
+
+    ``"animal"`` when every video of ``videos`` (name -> file) passes
+    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``, and ``log`` says
+    which video failed and why. Other values are returned unchanged.
+
+    Returns
+    -------
+    settings : Settings
+        The resolved settings.
+    backgrounds : dict
+        Video name -> background image, measured on the way, when the result crops (so that
+        preprocessing does not read the videos for them again); else empty.
+    """
+    feat = settings.features
+    if feat.crop != "auto":
+        return settings, {}
+    problems, backgrounds = [], {}
+    for stem, path in videos.items():
+        backgrounds[stem], check = inspect_video(path)
+        problem = check.problem(feat.crop_size)
+        if problem:
+            problems.append(f"{stem}: {problem}")
+    crop = "none" if problems else "animal"
+    if problems:
+        log("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
+    else:
+        log(f"features.crop=auto -> animal: the spatial stream sees a window of "
+            f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
+    resolved = settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
+    return resolved, ({} if problems else backgrounds)

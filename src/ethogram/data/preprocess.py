@@ -20,7 +20,7 @@ identical inputs when it is trained and when it extracts features:
   ``i + 1``, so with ``n_flows = 10`` frame ``t`` sees flows ``t-5 .. t+4``, i.e. frames
   ``t-5 .. t+5``). Indices
   past either end of the video repeat the first or last frame/flow (edge padding), see
-  :func:`stack_indices`.
+  :func:`ethogram.data.stacks.stack_indices`.
 
 Caches: :func:`prepare_video` decodes a video once and stores its resized frames and normalized
 flow on disk, in ``<video folder>/.cache/``: ``rgb_<key>.raw`` / ``flow_<key>.raw`` with a JSON
@@ -49,6 +49,7 @@ from ethogram.data.array_cache import (  # noqa: F401  (CACHE_DIR, clear_cache: 
     clear_cache,
     open_array_cache,
 )
+from ethogram.data.stacks import stack_indices
 from ethogram.errors import FlowError, VideoError
 from ethogram.flow.dis import resize_frames
 
@@ -64,7 +65,6 @@ __all__ = [
     "RGB_MEAN",
     "RGB_STD",
     "FramePreprocessor",
-    "StackAssembler",
     "VideoArrays",
     "cache_key",
     "flow_to_tensor",
@@ -72,7 +72,6 @@ __all__ = [
     "prepare_frames",
     "prepare_video",
     "rgb_to_tensor",
-    "stack_indices",
 ]
 
 RGB_MEAN = (0.485, 0.456, 0.406)
@@ -118,28 +117,6 @@ def normalize_flow(flow: np.ndarray, flow_size: int, out_size: int | None = None
     return scaled.astype(FLOW_DTYPE)
 
 
-def stack_indices(centers: np.ndarray | Iterable[int], n: int, total: int) -> np.ndarray:
-    """Indices of the ``n`` items centered on each center, edge-padded into ``[0, total)``.
-
-    Parameters
-    ----------
-    centers
-        Frame indices ``(B,)``.
-    n
-        Items per stack; the stack of ``t`` covers ``t - n // 2 .. t - n // 2 + n - 1``.
-    total
-        Number of items (frames for RGB, ``T - 1`` flows for flow).
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 ``(B, n)``.
-    """
-    centers = np.asarray(centers, dtype=np.int64).reshape(-1, 1)
-    offsets = np.arange(n, dtype=np.int64) - n // 2
-    return np.clip(centers + offsets, 0, max(total - 1, 0))
-
-
 def rgb_to_tensor(rgb: np.ndarray, three_d: bool = False, device: Any = None) -> torch.Tensor:
     """uint8 stacks ``(B, n_rgb, S, S, 3)`` to a normalized float tensor.
 
@@ -174,7 +151,7 @@ def is_3d(arch: str) -> bool:
     return "3d" in arch.lower()
 
 
-def _flow_from_rgb(flow_size: int, input_size: int, cropped: Any) -> bool:
+def _flow_from_rgb(flow_size: int, input_size: int, cropped: bool) -> bool:
     """Flow is computed from the spatial stream's frames when they are whole and the right size."""
     return flow_size == input_size and not cropped
 
@@ -215,6 +192,10 @@ class FramePreprocessor:
     background
         The video's background image (:func:`background_image`); needed, and only used, when
         ``features.crop == "animal"`` (``"auto"``, unresolved, is treated as ``"none"``).
+    spatial
+        False when only the flow will be used (the statistics pass of ``features.video_norm``):
+        frames are then resized, never cropped, and no background is needed. The flow is the
+        same either way.
     """
 
     def __init__(
@@ -223,6 +204,7 @@ class FramePreprocessor:
         flow_model: Any = None,
         source: str = "frames",
         background: np.ndarray | None = None,
+        spatial: bool = True,
     ):
         from ethogram.flow.api import make_stream
 
@@ -231,9 +213,10 @@ class FramePreprocessor:
         self.motion_size = feat.motion_size
         self.flow_size = settings.flow.size
         self.tracker = None
-        # "auto" is resolved when training starts (train.features.resolve_crop); settings
+        # "auto" is resolved when training starts (animal_crop.resolve_crop); settings
         # that were never resolved get whole frames, as "none"
-        if feat.crop == "animal":
+        self.from_rgb = _flow_from_rgb(self.flow_size, self.input_size, feat.crop == "animal")
+        if feat.crop == "animal" and spatial:
             from ethogram.data.animal_crop import AnimalTracker
 
             if background is None:
@@ -264,8 +247,7 @@ class FramePreprocessor:
             centres = self.tracker.centres(frames)
             rgb = crop_frames(frames, centres, self.crop_side, self.input_size)
         # flow from the already resized frames when sizes agree (cheaper, same in both paths)
-        from_rgb = _flow_from_rgb(self.flow_size, self.input_size, self.tracker)
-        flow_input = rgb if from_rgb else frames
+        flow_input = rgb if self.from_rgb else frames
         self.n_frames += len(frames)
         flow = self.stream.push(flow_input)
         return rgb, normalize_flow(flow, self.flow_size, self.motion_size)
@@ -276,82 +258,6 @@ class FramePreprocessor:
             raise FlowError(f"{self.source}: optical flow needs at least 2 frames, found "
                             f"{self.n_frames}")  # fmt: skip
         return normalize_flow(self.stream.finish(), self.flow_size, self.motion_size)
-
-
-class StackAssembler:
-    """Collect streamed RGB frames and flows; hand out complete input stacks in frame order.
-
-    Frame ``t`` is ready once every frame and flow its stacks need has arrived (or the video has
-    ended, when edge padding fills the rest). Consumed items are dropped, so memory stays bounded
-    by a chunk plus the stack width.
-    """
-
-    def __init__(self, n_rgb: int, n_flows: int):
-        self.n_rgb, self.n_flows = n_rgb, n_flows
-        self._rgb: list[np.ndarray] = []
-        self._flow: list[np.ndarray] = []
-        self._rgb_start = 0  # global index of the first kept frame
-        self._flow_start = 0
-        self.n_rgb_seen = 0
-        self.n_flow_seen = 0
-        self.next_frame = 0
-        self.finished = False
-
-    def add(self, rgb: np.ndarray, flow: np.ndarray) -> None:
-        """Append resized frames and normalized flows (either may be empty)."""
-        if len(rgb):
-            self._rgb.append(rgb)
-            self.n_rgb_seen += len(rgb)
-        if len(flow):
-            self._flow.append(flow)
-            self.n_flow_seen += len(flow)
-
-    def finish(self) -> None:
-        """Mark the end of the video: the last frames become ready (edge padding)."""
-        self.finished = True
-
-    def _ready_until(self) -> int:
-        if self.finished:
-            return self.n_rgb_seen
-        need_rgb_after = self.n_rgb - 1 - self.n_rgb // 2
-        need_flow_after = self.n_flows - 1 - self.n_flows // 2
-        by_rgb = self.n_rgb_seen - need_rgb_after
-        by_flow = self.n_flow_seen - need_flow_after
-        return max(0, min(by_rgb, by_flow, self.n_rgb_seen))
-
-    def take(self, max_frames: int | None = None) -> tuple[int, np.ndarray, np.ndarray] | None:
-        """Return ``(first_frame, rgb_stacks, flow_stacks)`` of the frames ready now, or None.
-
-        ``rgb_stacks`` is uint8 ``(B, n_rgb, S, S, 3)``, ``flow_stacks`` float16
-        ``(B, n_flows, 2, s, s)``.
-        """
-        stop = self._ready_until()
-        if max_frames is not None:
-            stop = min(stop, self.next_frame + max_frames)
-        if stop <= self.next_frame:
-            return None
-        if self.finished and self.n_flow_seen < 1:
-            raise FlowError("a video needs at least 2 frames for optical flow")
-        rgb = np.concatenate(self._rgb) if len(self._rgb) > 1 else self._rgb[0]
-        flow = np.concatenate(self._flow) if len(self._flow) > 1 else self._flow[0]
-        self._rgb, self._flow = [rgb], [flow]
-        centers = np.arange(self.next_frame, stop)
-        # when not finished, totals are lower bounds that are never reached by ready frames
-        rgb_idx = stack_indices(centers, self.n_rgb, self.n_rgb_seen) - self._rgb_start
-        flow_idx = stack_indices(centers, self.n_flows, self.n_flow_seen) - self._flow_start
-        rgb_stacks, flow_stacks = rgb[rgb_idx], flow[flow_idx]
-        first = self.next_frame
-        self.next_frame = stop
-        # drop what no later frame needs
-        keep_rgb = max(0, min(stop - self.n_rgb // 2, self.n_rgb_seen - 1)) - self._rgb_start
-        keep_flow = max(0, min(stop - self.n_flows // 2, self.n_flow_seen - 1)) - self._flow_start
-        if keep_rgb > 0:
-            self._rgb = [rgb[keep_rgb:]]
-            self._rgb_start += keep_rgb
-        if keep_flow > 0:
-            self._flow = [flow[keep_flow:]]
-            self._flow_start += keep_flow
-        return first, rgb_stacks, flow_stacks
 
 
 # ---- caches -------------------------------------------------------------------------------------
@@ -463,6 +369,7 @@ def prepare_video(
     settings: Settings,
     progress: bool = True,
     flow_model: Any = None,
+    background: np.ndarray | None = None,
 ) -> VideoArrays:
     """Resized frames and normalized flow of a video, from the on-disk cache or computed once.
 
@@ -476,6 +383,9 @@ def prepare_video(
         Show a progress bar while decoding.
     flow_model
         A loaded MotionNet for ``flow.method == "motionnet"`` (default: from ``flow.model_dir``).
+    background
+        The video's background for ``features.crop == "animal"``, if already known (default:
+        :func:`background_image`, read only when the cache has to be built).
 
     Returns
     -------
@@ -494,7 +404,8 @@ def prepare_video(
     meta = {"video": video_path.name, "settings": settings.model_dump(mode="json")}
     writers = {kind: ArrayCacheWriter(*paths[kind], meta) for kind in paths if arrays[kind] is None}
     try:
-        background = background_image(video_path, settings)
+        if background is None:
+            background = background_image(video_path, settings)
         pre = FramePreprocessor(settings, flow_model, str(video_path), background)
         for frames in _video_chunks(video_path, progress):
             rgb, flow = pre.push(frames)

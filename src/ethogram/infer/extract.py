@@ -238,13 +238,8 @@ def _statistics_batches(
     Frames evenly spread over the video (:func:`~ethogram.nn.video_norm.statistics_frame_limit`
     of them), in shuffled batches; the input of a stream that is not adapted is None.
     """
-    from ethogram.data.preprocess import (
-        FramePreprocessor,
-        StackAssembler,
-        flow_to_tensor,
-        is_3d,
-        rgb_to_tensor,
-    )
+    from ethogram.data.preprocess import FramePreprocessor, flow_to_tensor, is_3d, rgb_to_tensor
+    from ethogram.data.stacks import StackAssembler
     from ethogram.io.video import VideoReader
     from ethogram.nn.video_norm import (
         STATISTICS_BATCH,
@@ -265,7 +260,8 @@ def _statistics_batches(
         order = statistics_frames(n_frames, statistics_frame_limit(feat))
         wanted = np.zeros(n_frames, bool)
         wanted[order] = True
-        pre = FramePreprocessor(settings, source=str(video_path), background=background)
+        pre = FramePreprocessor(settings, source=str(video_path), background=background,
+                                spatial=want_rgb)  # fmt: skip
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)
 
         def keep() -> None:
@@ -326,7 +322,8 @@ def extract_video(
     """
     import h5py
 
-    from ethogram.data.preprocess import FramePreprocessor, StackAssembler, background_image
+    from ethogram.data.preprocess import FramePreprocessor, background_image
+    from ethogram.data.stacks import StackAssembler
     from ethogram.io.video import VideoReader
     from ethogram.nn.video_norm import video_statistics
     from ethogram.progress import progress_bar

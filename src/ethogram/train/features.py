@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ethogram.config import Settings, read_settings, save_settings
+from ethogram.data.animal_crop import resolve_crop
 from ethogram.data.augment import Augmenter
 from ethogram.data.clips import (
     ClipBatch,
@@ -68,7 +69,6 @@ __all__ = [
     "multilabel_loss",
     "phase_schedule",
     "positive_weights",
-    "resolve_crop",
     "train_features",
 ]
 
@@ -172,42 +172,18 @@ def trainable_videos(project) -> list[str]:
     return stems
 
 
-def resolve_crop(project, stems: list[str], settings: Settings, log=print) -> Settings:
-    """Settings with ``features.crop = "auto"`` resolved to ``"animal"`` or ``"none"``.
-
-    ``"animal"`` when every video in ``stems`` passes
-    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``, and ``log`` says
-    which video failed and why. Other values are returned unchanged.
-    """
-    feat = settings.features
-    if feat.crop != "auto":
-        return settings
-    from ethogram.data.animal_crop import inspect_video
-
-    records = {record.stem: record for record in project.videos}
-    problems = []
-    for stem in stems:
-        _, check = inspect_video(records[stem].video_path)
-        problem = check.problem(feat.crop_size)
-        if problem:
-            problems.append(f"{stem}: {problem}")
-    crop = "none" if problems else "animal"
-    if problems:
-        log("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
-    else:
-        log(f"features.crop=auto -> animal: the spatial stream sees a window of "
-            f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
-    return settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
-
-
-def _load_videos(project, stems: list[str], settings: Settings, progress: bool) -> list:
+def _load_videos(
+    project, stems: list[str], settings: Settings, progress: bool, backgrounds: dict | None = None
+) -> list:
+    backgrounds = backgrounds or {}
     videos = []
     for stem in stems:
         record = project.video(stem)
         table = project.read_labels(stem)
         if table is None:
             raise ProjectError(f"{record.folder}: video {stem!r} has no labels")
-        arrays = prepare_video(record.video_path, settings, progress=progress)
+        arrays = prepare_video(record.video_path, settings, progress=progress,
+                               background=backgrounds.get(stem))  # fmt: skip
         videos.append(LabeledVideo(stem, arrays, table.values))
     return videos
 
@@ -388,6 +364,7 @@ def train_features(
         settings = read_settings(model_dir / "config.yaml")
         settings.device = device_setting
         split, note = load_split(model_dir / "split.yaml"), None
+        backgrounds: dict[str, np.ndarray] = {}
     else:
         stems = trainable_videos(project)
         if not stems:
@@ -395,7 +372,8 @@ def train_features(
                 f"{project.root}: no video has a fully labeled frame; label some frames first"
             )
         split, note = choose_split(project, stems, settings)
-        settings = resolve_crop(project, stems, settings, log)
+        videos = {stem: project.video(stem).video_path for stem in stems}
+        settings, backgrounds = resolve_crop(videos, settings, log)
         model_dir = project.new_model_dir("features", settings.features.arch)
         save_settings(settings, model_dir / "config.yaml")
         save_split(model_dir / "split.yaml", split, note)
@@ -410,13 +388,13 @@ def train_features(
     val_stems = split["val"] or split["train"]
     if not split["val"]:
         log("no validation video: validating on the training videos (optimistic)")
-    train = ClipSampler(_load_videos(project, train_stems, settings, progress),
+    train = ClipSampler(_load_videos(project, train_stems, settings, progress, backgrounds),
                         feat.n_rgb, feat.n_flows)  # fmt: skip
-    val = ClipSampler(_load_videos(project, val_stems, settings, progress),
+    val = ClipSampler(_load_videos(project, val_stems, settings, progress, backgrounds),
                       feat.n_rgb, feat.n_flows)  # fmt: skip
     test = None
     if split.get("test"):
-        test = ClipSampler(_load_videos(project, split["test"], settings, progress),
+        test = ClipSampler(_load_videos(project, split["test"], settings, progress, backgrounds),
                            feat.n_rgb, feat.n_flows)  # fmt: skip
     preprocess_s = time.perf_counter() - started
 
