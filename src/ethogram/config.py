@@ -105,6 +105,13 @@ class TrainSettings(_Strict):
     focal_gamma: float = Field(2.0, ge=0)
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    weight_average: float = Field(
+        0.995,
+        ge=0,
+        lt=1,
+        description="Fused epochs: decay of a moving average of the weights, per step; the "
+        "average is validated, kept as best and saved (0: the weights themselves).",
+    )
     augment: bool = True
     augment_color: float = Field(
         0.3, ge=0, le=1, description="Colour jitter: per-channel gain and desaturation amplitude."
@@ -155,6 +162,13 @@ class PostprocessSettings(_Strict):
     )
     min_bout_percentile: float = Field(
         5.0, ge=0, le=100, description="'auto' min_bout: this percentile of labeled bout lengths."
+    )
+    min_bout_fraction: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="'auto' min_bout: this fraction of the percentile (predicted bouts come out "
+        "shorter than labeled ones; 1 is DeepEthogram's rule).",
     )
     exclusive: Literal["auto"] | bool = Field(
         "auto",
@@ -354,15 +368,20 @@ def save_settings(settings: Settings, path: str | Path) -> None:
 
 # Settings added after models were first saved: a saved file without them gets the value that
 # reproduces what the model did when it was trained (not the new default).
-_ABSENT_FROM_OLDER_FILES = {("features", "video_norm"): "none", ("features", "crop"): "none"}
+_ABSENT_FROM_OLDER_FILES = {
+    ("features", "video_norm"): "none",
+    ("features", "crop"): "none",
+    ("postprocess", "min_bout_fraction"): 1.0,
+    ("train", "weight_average"): 0.0,
+}
 
 
 def read_settings(path: str | Path) -> Settings:
     """Read settings from a YAML file written by :func:`save_settings`.
 
     A file written before a setting existed gets the value that reproduces the behavior it was
-    written with (``features.video_norm: none``, ``features.crop: none``), not the current
-    default.
+    written with (``features.video_norm: none``, ``features.crop: none``,
+    ``postprocess.min_bout_fraction: 1``), not the current default.
     """
     path = Path(path)
     if not path.is_file():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from ethogram.errors import ModelError
@@ -179,3 +180,57 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
     assert "found in only 0%" in messages[0]
     plain = walking.settings("fast", TINY + ["features.crop=none"])
     assert resolve_crop(files(walking, ["walk0"]), plain) == (plain, {})  # other values: unchanged
+
+
+def test_the_saved_model_is_the_weight_average_and_resuming_reproduces_it(
+    tiny_project, monkeypatch
+):
+    from ethogram.train import features
+
+    averages = {}  # epoch -> the averaged weights validated in that epoch
+    validate = features._FeatureTrainer.validate
+
+    def recording_validate(self, epoch):
+        out = validate(self, epoch)
+        if self.average is not None and self.average.started:
+            averages[epoch] = {k: v.clone() for k, v in self.average.state_dict().items()}
+        return out
+
+    monkeypatch.setattr(features._FeatureTrainer, "validate", recording_validate)
+    settings = tiny_project.settings("fast", TINY + ["train.weight_average=0.9"])
+    uninterrupted = train_features(tiny_project, settings, progress=False)
+    monkeypatch.setattr(features._FeatureTrainer, "validate", validate)
+    assert sorted(averages) == [2, 3]  # fused epochs only
+    best = load_training_checkpoint(uninterrupted / "best.pt")
+    last = load_training_checkpoint(uninterrupted / "checkpoint.pt")
+    assert features.AVERAGED_WEIGHTS not in best["extra"]  # folded into best["model"]
+    expected = averages[best["epoch"]]
+    assert all(torch.equal(best["model"][k], expected[k]) for k in expected)
+    averaged, raw = last["extra"][features.AVERAGED_WEIGHTS], last["model"]
+    assert any(not torch.equal(raw[k], averaged[k]) for k in raw if raw[k].is_floating_point())
+
+    original = features._FeatureTrainer.train_epoch
+
+    def interrupt_in_epoch_3(self, epoch):
+        if epoch == 3:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", interrupt_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        train_features(tiny_project, settings, progress=False)
+    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", original)
+    model_dir = tiny_project.model_dirs("features")[-1]
+    train_features(tiny_project, settings, resume=model_dir, progress=False)
+    resumed = load_training_checkpoint(model_dir / "checkpoint.pt")["extra"]
+    assert all(torch.equal(averaged[k], resumed[features.AVERAGED_WEIGHTS][k]) for k in averaged)
+
+
+def test_without_weight_average_the_saved_model_is_the_best_epochs_weights(tiny_project):
+    settings = tiny_project.settings("fast", TINY + ["train.weight_average=0", "train.epochs=1"])
+    model_dir = train_features(tiny_project, settings, progress=False)
+    best = load_training_checkpoint(model_dir / "best.pt")
+    last = load_training_checkpoint(model_dir / "checkpoint.pt")
+    assert "averaged_weights" not in last["extra"]
+    assert best["epoch"] == last["epoch"] == 2  # the one fused epoch
+    assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])

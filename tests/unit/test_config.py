@@ -71,28 +71,30 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("key", "default", "saved", "older"),
+    ("section", "key", "default", "saved", "older"),
     [
         # trained and validated without per-video statistics: not the new default "flow"
-        ("video_norm", "flow", "flow", "none"),
+        ("features", "video_norm", "flow", "flow", "none"),
         # trained on whole frames: not the new default "auto"
-        ("crop", "auto", "animal", "none"),
+        ("features", "crop", "auto", "animal", "none"),
+        # feature models predicted with DeepEthogram's whole-percentile minimum bouts
+        ("postprocess", "min_bout_fraction", 0.5, 0.25, 1.0),
     ],
 )
 def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(
-    tmp_path: Path, key: str, default: str, saved: str, older: str
+    tmp_path: Path, section: str, key: str, default, saved, older
 ):
-    """Older config.yaml files lack newer features.* keys: they get the behavior they were
-    trained with, not the current default."""
-    assert getattr(load_settings("fast").features, key) == default
-    settings = load_settings("fast", overrides=[f"features.{key}={saved}"])
+    """Older config.yaml files lack newer keys: they get the behavior they were trained with,
+    not the current default."""
+    assert getattr(getattr(load_settings("fast"), section), key) == default
+    settings = load_settings("fast", overrides=[f"{section}.{key}={saved}"])
     path = tmp_path / "config.yaml"
     save_settings(settings, path)
-    assert getattr(read_settings(path).features, key) == saved
+    assert getattr(getattr(read_settings(path), section), key) == saved
     data = yaml.safe_load(path.read_text())
-    del data["features"][key]
+    del data[section][key]
     path.write_text(yaml.safe_dump(data))
-    assert getattr(read_settings(path).features, key) == older
+    assert getattr(getattr(read_settings(path), section), key) == older
 
 
 def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):

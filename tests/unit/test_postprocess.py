@@ -167,27 +167,58 @@ def labels_from(groom: str, rear: str) -> np.ndarray:
 
 def test_min_bout_from_labels_uses_a_low_percentile_of_bout_lengths():
     # groom bouts of 4, 6, 8 and 10 frames; rear bouts of 3 and 3 frames; percentile 0 = shortest
-    groom = "1111" + "0" * 3 + "1" * 6 + "0" * 3 + "1" * 8 + "0" * 3 + "1" * 10
-    rear = "0" * 7 + "111" + "0" * 10 + "111" + "0" * 14
+    groom = "0" + "1111" + "0" * 3 + "1" * 6 + "0" * 3 + "1" * 8 + "0" * 3 + "1" * 10 + "0"
+    rear = "0" * 8 + "111" + "0" * 10 + "111" + "0" * 15
     labels = labels_from(groom, rear)
-    assert min_bout_from_labels([labels], NAMES, percentile=0) == {"groom": 4, "rear": 3}
+    assert min_bout_from_labels([labels], NAMES, percentile=0, fraction=1) == {
+        "groom": 4,
+        "rear": 3,
+    }
     # 50th percentile of 4, 6, 8, 10 is 7
-    assert min_bout_from_labels([labels], NAMES, percentile=50)["groom"] == 7
+    assert min_bout_from_labels([labels], NAMES, percentile=50, fraction=1)["groom"] == 7
     # 5th percentile of 4, 6, 8, 10 is 4.3, rounded down
-    assert min_bout_from_labels([labels], NAMES)["groom"] == 4
+    assert min_bout_from_labels([labels], NAMES, fraction=1)["groom"] == 4
+
+
+def test_min_bout_from_labels_takes_half_the_percentile_by_default():
+    # groom bouts of 4, 6, 8 and 10 frames: 5th percentile 4.3, half of it 2.15 -> 2
+    groom = "0" + "1111" + "0" * 3 + "1" * 6 + "0" * 3 + "1" * 8 + "0" * 3 + "1" * 10 + "0"
+    rear = "0" * 8 + "111" + "0" * 10 + "111" + "0" * 15
+    labels = labels_from(groom, rear)
+    assert min_bout_from_labels([labels], NAMES) == {"groom": 2, "rear": 1}
+    assert resolve_min_bout("auto", NAMES, [labels]) == {"groom": 2, "rear": 1}
+    assert min_bout_from_labels([labels], NAMES, fraction=0.75) == {"groom": 3, "rear": 2}
+
+
+@pytest.mark.parametrize("fraction", [0, -0.5, 1.5])
+def test_min_bout_from_labels_rejects_a_fraction_outside_zero_one(fraction):
+    with pytest.raises(ConfigError, match="fraction"):
+        min_bout_from_labels([labels_from("0110", "0000")], NAMES, fraction=fraction)
 
 
 def test_min_bout_from_labels_pools_videos_and_gives_one_to_behaviors_without_bouts():
     a = labels_from("0110000", "0000000")
-    b = labels_from("0011111", "0000000")
-    assert min_bout_from_labels([a, b], NAMES, percentile=0) == {"groom": 2, "rear": 1}
-    assert min_bout_from_labels([a, b], NAMES, percentile=100) == {"groom": 5, "rear": 1}
+    b = labels_from("0011110", "0000000")
+    assert min_bout_from_labels([a, b], NAMES, percentile=0, fraction=1) == {"groom": 2, "rear": 1}
+    assert min_bout_from_labels([a, b], NAMES, percentile=100, fraction=1) == {
+        "groom": 4,
+        "rear": 1,
+    }
 
 
 def test_min_bout_from_labels_skips_bouts_next_to_unlabeled_frames():
     # the 1-frame groom bout touches unlabeled frames: its true length is unknown
     labels = labels_from("--1--0111100", "---00000000-")
-    assert min_bout_from_labels([labels], NAMES, percentile=0) == {"groom": 4, "rear": 1}
+    assert min_bout_from_labels([labels], NAMES, percentile=0, fraction=1) == {
+        "groom": 4,
+        "rear": 1,
+    }
+
+
+def test_min_bout_from_labels_skips_bouts_cut_by_the_start_or_end_of_the_video():
+    # groom bouts of 2 (at the start), 5 and 3 (at the end) frames: only the 5 is whole
+    labels = labels_from("1100111110111", "0000000000000")
+    assert min_bout_from_labels([labels], NAMES, percentile=0, fraction=1)["groom"] == 5
 
 
 def test_min_bout_from_labels_without_labels_gives_one():
@@ -195,11 +226,17 @@ def test_min_bout_from_labels_without_labels_gives_one():
 
 
 def test_resolve_min_bout_auto_int_and_dict():
-    labels = labels_from("0111100111111", "1100000000000")
-    assert resolve_min_bout("auto", NAMES, [labels], percentile=0) == {"groom": 4, "rear": 2}
+    labels = labels_from("0111100111110", "0110000000000")
+    assert resolve_min_bout("auto", NAMES, [labels], percentile=0, fraction=1) == {
+        "groom": 4,
+        "rear": 2,
+    }
     assert resolve_min_bout(3, NAMES, [labels]) == {"groom": 3, "rear": 3}
     # behaviors left out of a dict are estimated from the labels
-    assert resolve_min_bout({"rear": 7}, NAMES, [labels], percentile=0) == {"groom": 4, "rear": 7}
+    assert resolve_min_bout({"rear": 7}, NAMES, [labels], percentile=0, fraction=1) == {
+        "groom": 4,
+        "rear": 7,
+    }
     assert resolve_min_bout({"rear": 7}, NAMES) == {"groom": 1, "rear": 7}
 
 

@@ -19,9 +19,10 @@ The steps, in order (as in DeepEthogram's ``MinBoutLengthPerBehaviorPostprocesso
    behavior with the highest probability.
 5. **Background** is 1 exactly when no other behavior is 1.
 
-:func:`min_bout_from_labels` estimates each behavior's minimum bout length from the labels (a low
-percentile of the labeled bout lengths) and :func:`resolve_min_bout` applies the
-``postprocess.min_bout`` setting (``'auto'``, an int, or a per-behavior dict).
+:func:`min_bout_from_labels` estimates each behavior's minimum bout length from the labels (a
+fraction, by default half, of a low percentile of the labeled bout lengths) and
+:func:`resolve_min_bout` applies the ``postprocess.min_bout`` setting (``'auto'``, an int, or a
+per-behavior dict).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from ethogram.errors import ConfigError, LabelError
 
 BACKGROUND = "background"
 DEFAULT_PERCENTILE = 5.0
+# Why half: a behavior's predicted bouts come out shorter than its labeled ones (onsets and ends
+# are blurred), and a low percentile of a few dozen labeled bouts is close to their minimum,
+# above the shortest bouts new videos hold. The full percentile removed correct detections of
+# short bouts (held-out macro F1 of the sequence model 0.819 before post-processing, 0.710
+# after; 0.843 with half). See docs/benchmarks.md.
+DEFAULT_FRACTION = 0.5
 
 
 def _set_runs(x: np.ndarray, runs: np.ndarray, value: bool) -> None:
@@ -194,13 +201,19 @@ def labeled_bout_lengths(values: np.ndarray, column: int) -> np.ndarray:
     """Lengths (frames) of the bouts of one column whose length is known.
 
     Bouts next to an unlabeled (-1) frame are skipped: the labeler may not have seen their real
-    start or end. Bouts at the start or end of the video are kept.
+    start or end. So are bouts that touch the first or last frame: the recording cut them.
+
+    Examples
+    --------
+    >>> labels = np.array([[1], [1], [0], [1], [1], [1], [0], [1]])
+    >>> labeled_bout_lengths(labels, 0)
+    array([3])
     """
     col = np.asarray(values)[:, column]
     bouts = find_bouts(col == 1)
     if len(bouts) == 0:
         return np.zeros(0, dtype=np.int64)
-    unlabeled = np.concatenate([[False], col == -1, [False]])
+    unlabeled = np.concatenate([[True], col == -1, [True]])
     touches = unlabeled[bouts[:, 0]] | unlabeled[bouts[:, 1] + 1]
     bouts = bouts[~touches]
     return bouts[:, 1] - bouts[:, 0]
@@ -210,12 +223,14 @@ def min_bout_from_labels(
     label_arrays: Sequence[np.ndarray],
     class_names: Sequence[str],
     percentile: float = DEFAULT_PERCENTILE,
+    fraction: float = DEFAULT_FRACTION,
 ) -> dict[str, int]:
     """Estimate each behavior's minimum bout length from labeled bouts.
 
-    The estimate is the ``percentile``-th percentile of the behavior's labeled bout lengths over all
-    arrays, rounded down, and at least 1: bouts shorter than nearly every bout a human labeled are
-    taken as noise. Behaviors with no labeled bout get 1 (no minimum).
+    The estimate is ``fraction`` times the ``percentile``-th percentile of the behavior's labeled
+    bout lengths over all arrays, rounded down, and at least 1: predicted bouts much shorter than
+    nearly every bout a human labeled are taken as noise. Behaviors with no labeled bout get 1
+    (no minimum).
 
     Parameters
     ----------
@@ -225,14 +240,26 @@ def min_bout_from_labels(
         The K class names, ``background`` first.
     percentile
         Which percentile of the bout length distribution, 0-100 (DeepEthogram's default is 5).
+    fraction
+        Multiplies the percentile, in (0, 1]: 1 keeps DeepEthogram's rule.
 
     Returns
     -------
     dict
         behavior -> minimum bout length in frames, for every behavior except background.
+
+    Examples
+    --------
+    >>> labels = np.array([[1, 0]] * 3 + [[0, 1]] * 10 + [[1, 0]] * 3)
+    >>> min_bout_from_labels([labels], ["background", "groom"])
+    {'groom': 5}
+    >>> min_bout_from_labels([labels], ["background", "groom"], fraction=1.0)
+    {'groom': 10}
     """
     if not 0 <= percentile <= 100:
         raise ConfigError(f"min bout percentile: expected a value in 0-100, got {percentile}")
+    if not 0 < fraction <= 1:
+        raise ConfigError(f"min bout fraction: expected a value in (0, 1], got {fraction}")
     names = [str(c) for c in class_names]
     lengths: dict[str, list[np.ndarray]] = {name: [] for name in names[1:]}
     for i, values in enumerate(label_arrays):
@@ -248,7 +275,8 @@ def min_bout_from_labels(
         if all_lengths.size == 0:
             out[name] = 1
         else:
-            out[name] = max(1, int(np.floor(np.percentile(all_lengths, percentile))))
+            value = fraction * np.percentile(all_lengths, percentile)
+            out[name] = max(1, int(np.floor(value)))
     return out
 
 
@@ -301,6 +329,7 @@ def resolve_min_bout(
     class_names: Sequence[str],
     label_arrays: Sequence[np.ndarray] = (),
     percentile: float = DEFAULT_PERCENTILE,
+    fraction: float = DEFAULT_FRACTION,
 ) -> dict[str, int]:
     """Turn the ``postprocess.min_bout`` setting into frames per behavior.
 
@@ -314,8 +343,8 @@ def resolve_min_bout(
         The K class names, ``background`` first.
     label_arrays
         The project's label arrays (T, K), for ``'auto'``.
-    percentile
-        Percentile of the labeled bout lengths used by ``'auto'``.
+    percentile, fraction
+        ``'auto'`` takes ``fraction`` of this percentile of the labeled bout lengths.
 
     Returns
     -------
@@ -337,10 +366,10 @@ def resolve_min_bout(
                 f"postprocess.min_bout: expected 'auto', a number of frames or a dict of "
                 f"behavior: frames, got {setting!r}"
             )
-        return min_bout_from_labels(label_arrays, names, percentile)
+        return min_bout_from_labels(label_arrays, names, percentile, fraction)
     if isinstance(setting, Mapping):
         explicit = _check_min_bout_dict(setting, behaviors)
-        estimated = min_bout_from_labels(label_arrays, names, percentile)
+        estimated = min_bout_from_labels(label_arrays, names, percentile, fraction)
         return {b: explicit.get(b, estimated[b]) for b in behaviors}
     value = _check_min_bout_value("every behavior", setting)
     return {b: value for b in behaviors}

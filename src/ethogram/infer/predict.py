@@ -173,6 +173,7 @@ class Predictor:
                 self.class_names,
                 list(label_arrays() if callable(label_arrays) else label_arrays),
                 percentile=self.settings.postprocess.min_bout_percentile,
+                fraction=self.settings.postprocess.min_bout_fraction,
             )
         self.min_bout_frames: dict[str, int] = dict(min_bout)
         self.exclusive = _resolve_exclusive(self.settings, metrics, label_arrays)

@@ -7,8 +7,10 @@ phase. Clips are centered on labeled frames only (:class:`~ethogram.data.clips.C
 the loss is binary cross-entropy per behavior with positive weights from label frequency,
 label smoothing, and optionally a focal term. Early stopping and the best checkpoint follow the
 validation macro F1 of the fused model (behaviors other than background, each at the threshold
-that maximizes its F1 on validation). At the end, per-class thresholds are chosen on all
-validation frames and, if there are test videos, test F1 is reported in ``metrics.json``.
+that maximizes its F1 on validation). In fused epochs a moving average of the weights
+(``train.weight_average``) is what is validated, kept as best and saved. At the end, per-class
+thresholds are chosen on all validation frames and, if there are test videos, test F1 is
+reported in ``metrics.json``.
 
 >>> from ethogram.project import Project
 >>> project = Project.open("mice")  # doctest: +SKIP
@@ -17,6 +19,7 @@ validation frames and, if there are test videos, test F1 is reported in ``metric
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -62,6 +65,7 @@ from ethogram.train.common import (
     write_metrics,
 )
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
+from ethogram.train.weight_average import WeightAverage
 
 __all__ = [
     "PHASES",
@@ -77,6 +81,7 @@ VAL_FRAMES_PER_EPOCH = 1500  # validation subsample per epoch (the final thresho
 EVAL_BATCH = 128
 MIN_LR_FRACTION = 0.05
 PRETRAINED_ARCHS = ("efficientnet_lite0",)
+AVERAGED_WEIGHTS = "averaged_weights"  # key of the weight average in checkpoints' extra state
 
 
 # ---- model, loss --------------------------------------------------------------------------------
@@ -209,13 +214,33 @@ class _FeatureTrainer:
         )
         self.thresholds = np.full(len(class_names), 0.5)
         self.images_per_s: float | None = None
+        decay = settings.train.weight_average
+        self.average = WeightAverage(decay) if decay > 0 else None
 
     def phase(self, epoch: int) -> str:
         return self.schedule[epoch][0]
 
     def on_epoch_start(self, epoch: int) -> None:
-        phase = self.phase(epoch)
+        phase, index, _ = self.schedule[epoch]
         self.model.set_trainable(spatial=phase != "flow", motion=phase != "spatial")
+        if self.average is not None and phase == "fused" and index == 0:
+            self.average.reset(self.model)  # average the fused model only
+
+    def averaged(self, phase: str):
+        """Context in which the model holds the averaged weights (fused epochs), if any."""
+        if self.average is not None and phase == "fused":
+            return self.average.applied(self.model)
+        return contextlib.nullcontext()
+
+    def extra_state(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"thresholds": [float(t) for t in self.thresholds]}
+        if self.average is not None and self.average.started:
+            extra[AVERAGED_WEIGHTS] = self.average.state_dict()
+        return extra
+
+    def load_extra_state(self, extra) -> None:
+        if self.average is not None and extra.get(AVERAGED_WEIGHTS) is not None:
+            self.average.load_state_dict(extra[AVERAGED_WEIGHTS])
 
     def inputs(self, batch, phase: str, augment: bool, generator=None):
         rgb = flow = None
@@ -255,6 +280,8 @@ class _FeatureTrainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
+            if self.average is not None and phase == "fused":
+                self.average.update(self.model)
             losses.append(loss.item())
             n_images += len(items)
         seconds = time.perf_counter() - started
@@ -313,7 +340,8 @@ class _FeatureTrainer:
     def validate(self, epoch: int) -> dict[str, Any]:
         phase = self.phase(epoch)
         items = self.val.evaluation_items(VAL_FRAMES_PER_EPOCH)
-        s = self.scores(*self.predict(self.val, items, phase))
+        with self.averaged(phase):
+            s = self.scores(*self.predict(self.val, items, phase))
         if phase == "fused":
             self.thresholds = s["thresholds"]
         return {"val_loss": s["loss"], "val_f1_macro": s["f1_macro"],
@@ -422,7 +450,8 @@ def train_features(
         patience=settings.train.patience,
         monitor_from_epoch=n_stream,
         metrics_header=header,
-        extra_state=lambda: {"thresholds": [float(t) for t in trainer.thresholds]},
+        extra_state=trainer.extra_state,
+        load_extra_state=trainer.load_extra_state,
         on_epoch_start=trainer.on_epoch_start,
         seed=settings.seed,
         resume=resume is not None,
@@ -437,6 +466,8 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     best_path = model_dir / BEST_NAME
     if best_path.is_file():
         best = load_training_checkpoint(best_path)
+        averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
+        best["model"] = averaged if averaged is not None else best["model"]
         trainer.model.load_state_dict(best["model"])
     else:  # no fused epoch had a defined validation F1 (e.g. no behavior in the val videos)
         log("validation macro F1 was never defined (do the validation videos show any "

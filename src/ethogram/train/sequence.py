@@ -315,6 +315,7 @@ def _finish(project, settings, model, model_dir, inputs, split, thresholds, devi
         names,
         train_labels,
         percentile=settings.postprocess.min_bout_percentile,
+        fraction=settings.postprocess.min_bout_fraction,
     )
     exclusive = resolve_exclusive(settings.postprocess.exclusive, train_labels)
     result: dict[str, Any] = {
