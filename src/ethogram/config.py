@@ -106,7 +106,7 @@ class TrainSettings(_Strict):
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     weight_average: float = Field(
-        0.995,
+        0.0,
         ge=0,
         lt=1,
         description="Fused epochs: decay of a moving average of the weights, per step; the "
@@ -143,6 +143,12 @@ class SequenceSettings(_Strict):
     num_layers: int = Field(3, ge=1)
     hidden: int = Field(64, ge=4, description="Channels after the input projection.")
     dropout: float = Field(0.3, ge=0, lt=1)
+    members: int = Field(
+        3,
+        ge=1,
+        description="Models trained side by side from different random starts, their logits "
+        "averaged (one model's result on new videos depends on its random start).",
+    )
     epochs: int = Field(30, ge=1)
     steps_per_epoch: int = Field(
         10, ge=1, description="Minimum batches per epoch (windows from several shifted grids)."
@@ -373,6 +379,7 @@ _ABSENT_FROM_OLDER_FILES = {
     ("features", "crop"): "none",
     ("postprocess", "min_bout_fraction"): 1.0,
     ("train", "weight_average"): 0.0,
+    ("sequence", "members"): 1,
 }
 
 

@@ -79,6 +79,9 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
         ("features", "crop", "auto", "animal", "none"),
         # feature models predicted with DeepEthogram's whole-percentile minimum bouts
         ("postprocess", "min_bout_fraction", 0.5, 0.25, 1.0),
+        # trained without a weight average, or as one sequence model
+        ("train", "weight_average", 0.0, 0.9, 0.0),
+        ("sequence", "members", 3, 2, 1),
     ],
 )
 def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(

@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from ethogram.errors import ConfigError
-from ethogram.nn import TGM, TGMJ, TGMLayer, create_sequence_model, receptive_field
+from ethogram.nn import (
+    TGM,
+    TGMJ,
+    SequenceEnsemble,
+    TGMLayer,
+    create_sequence_model,
+    receptive_field,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +121,30 @@ def test_same_seed_gives_same_sequence_model_output() -> None:
         torch.manual_seed(7)
         outputs.append(TGM(8, 2).eval()(features))
     assert torch.equal(outputs[0], outputs[1])
+
+
+def test_an_ensemble_averages_its_members_logits_and_keeps_the_shapes() -> None:
+    torch.manual_seed(0)
+    ensemble = create_sequence_model("tgmj", in_features=6, num_classes=3, members=3)
+    assert isinstance(ensemble, SequenceEnsemble) and len(ensemble.members) == 3
+    assert ensemble.uses_logits
+    ensemble.eval()
+    x, logits = torch.randn(2, 40, 6), torch.randn(2, 40, 3)
+    each = ensemble.member_logits(x, logits)
+    assert each.shape == (3, 2, 40, 3)
+    assert not torch.allclose(each[0], each[1])  # members start from different weights
+    assert torch.allclose(ensemble(x, logits), each.mean(dim=0))
+    ensemble.init_output_bias(torch.tensor([0.5, 0.1, 0.9]))
+    for member in ensemble.members:
+        assert torch.allclose(member.classify_tgm.bias, torch.logit(torch.tensor([0.5, 0.1, 0.9])))
+
+
+def test_an_ensembles_receptive_field_is_its_members() -> None:
+    one = create_sequence_model("tgm", in_features=4, num_classes=2, filter_length=9)
+    three = create_sequence_model("tgm", in_features=4, num_classes=2, filter_length=9, members=3)
+    assert receptive_field(three) == receptive_field(one) > 1
+
+
+def test_a_sequence_model_needs_at_least_one_member() -> None:
+    with pytest.raises(ConfigError, match="at least 1 member"):
+        create_sequence_model("tgm", in_features=4, num_classes=2, members=0)

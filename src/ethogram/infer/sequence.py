@@ -18,6 +18,7 @@ from ethogram.config import Settings, read_settings
 from ethogram.data.sequence import SequenceInputs, load_sequence_inputs
 from ethogram.errors import ModelError
 from ethogram.io.outputs import find_group, list_groups, read_outputs, write_group
+from ethogram.nn.tgm import SequenceEnsemble
 
 
 class SequenceModel(nn.Module):
@@ -32,13 +33,25 @@ class SequenceModel(nn.Module):
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
 
-    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+    def _normalized(self, features: torch.Tensor) -> torch.Tensor:
         if features.shape[-1] != self.mean.shape[0]:
             raise ValueError(
                 f"expected {self.mean.shape[0]} inputs per frame, got {features.shape[-1]}: "
                 "load them with the model's sequence.inputs (features, logits or both)"
             )
-        return self.net((features - self.mean) / self.std, logits)
+        return (features - self.mean) / self.std
+
+    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(self._normalized(features), logits)
+
+    def member_logits(
+        self, features: torch.Tensor, logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Logits of each member of an ensemble ``(M, B, T, K)`` (``M = 1`` for one model)."""
+        x = self._normalized(features)
+        if isinstance(self.net, SequenceEnsemble):
+            return self.net.member_logits(x, logits)
+        return self.net(x, logits)[None]
 
 
 def build_sequence_model(
@@ -57,6 +70,7 @@ def build_sequence_model(
         num_layers=s.num_layers,
         hidden=s.hidden,
         dropout=s.dropout,
+        members=s.members,
     )
     mean = np.zeros(in_features, np.float32) if mean is None else mean
     std = np.ones(in_features, np.float32) if std is None else std

@@ -9,13 +9,22 @@
 
 from ethogram.nn.fusion import HiddenTwoStream, TwoStreamOutput
 from ethogram.nn.registry import Backbone, create_model, list_models, load_checkpoint
-from ethogram.nn.tgm import TGM, TGMJ, TGMBase, TGMLayer, create_sequence_model, receptive_field
+from ethogram.nn.tgm import (
+    TGM,
+    TGMJ,
+    SequenceEnsemble,
+    TGMBase,
+    TGMLayer,
+    create_sequence_model,
+    receptive_field,
+)
 
 __all__ = [
     "TGM",
     "TGMJ",
     "Backbone",
     "HiddenTwoStream",
+    "SequenceEnsemble",
     "TGMBase",
     "TGMLayer",
     "TwoStreamOutput",

