@@ -91,28 +91,33 @@ def test_same_seed_gives_same_split_and_same_weights(tiny_project):
     assert all(np.array_equal(wa[k].numpy(), wb[k].numpy()) for k in wa)
 
 
-def test_interrupted_training_resumes_at_next_epoch(tiny_project, monkeypatch):
+def train_until_interrupted(project, settings, monkeypatch, epoch: int = 3) -> Path:
+    """Train until a KeyboardInterrupt in ``epoch``; return the interrupted model folder."""
     from ethogram.train import features
 
-    settings = tiny_project.settings("fast", TINY)
     original = features._FeatureTrainer.train_epoch
 
-    def interrupt_in_epoch_3(self, epoch):
-        if epoch == 3:
+    def interrupt(self, current):
+        if current == epoch:
             raise KeyboardInterrupt
-        return original(self, epoch)
+        return original(self, current)
 
-    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", interrupt_in_epoch_3)
-    with pytest.raises(KeyboardInterrupt):
-        train_features(tiny_project, settings, progress=False)
-    model_dir = tiny_project.model_dirs("features")[-1]
+    with monkeypatch.context() as patch:
+        patch.setattr(features._FeatureTrainer, "train_epoch", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            train_features(project, settings, progress=False)
+    return project.model_dirs("features")[-1]
+
+
+def test_interrupted_training_resumes_at_next_epoch(tiny_project, monkeypatch):
+    settings = tiny_project.settings("fast", TINY)
+    model_dir = train_until_interrupted(tiny_project, settings, monkeypatch)
     assert load_training_checkpoint(model_dir / "checkpoint.pt")["epoch"] == 2
     assert [e["epoch"] for e in json.loads((model_dir / "metrics.json").read_text())["epochs"]] == [
         0,
         1,
         2,
     ]
-    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", original)
     resumed = train_features(tiny_project, settings, resume=model_dir, progress=False)
     assert resumed == model_dir
     assert [e["epoch"] for e in read_metrics(model_dir)["epochs"]] == [0, 1, 2, 3]
@@ -209,18 +214,7 @@ def test_the_saved_model_is_the_weight_average_and_resuming_reproduces_it(
     averaged, raw = last["extra"][features.AVERAGED_WEIGHTS], last["model"]
     assert any(not torch.equal(raw[k], averaged[k]) for k in raw if raw[k].is_floating_point())
 
-    original = features._FeatureTrainer.train_epoch
-
-    def interrupt_in_epoch_3(self, epoch):
-        if epoch == 3:
-            raise KeyboardInterrupt
-        return original(self, epoch)
-
-    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", interrupt_in_epoch_3)
-    with pytest.raises(KeyboardInterrupt):
-        train_features(tiny_project, settings, progress=False)
-    monkeypatch.setattr(features._FeatureTrainer, "train_epoch", original)
-    model_dir = tiny_project.model_dirs("features")[-1]
+    model_dir = train_until_interrupted(tiny_project, settings, monkeypatch)
     train_features(tiny_project, settings, resume=model_dir, progress=False)
     resumed = load_training_checkpoint(model_dir / "checkpoint.pt")["extra"]
     assert all(torch.equal(averaged[k], resumed[features.AVERAGED_WEIGHTS][k]) for k in averaged)

@@ -27,27 +27,27 @@ def test_update_moves_the_average_towards_the_weights_by_one_minus_decay():
     assert int(average.state["1.num_batches_tracked"]) == 7  # counters are copied, not averaged
 
 
-def test_applied_swaps_the_average_in_and_puts_the_own_weights_back():
+def moved_net() -> tuple[nn.Module, WeightAverage, torch.Tensor]:
+    """A net whose first bias moved by 2 after the average started (decay 0.5): the average's
+    bias lies 1 below the net's own."""
     net = small_net()
     average = WeightAverage(decay=0.5)
     average.reset(net)
     with torch.no_grad():
         net[0].bias.add_(2.0)
-    own = net[0].bias.detach().clone()
     average.update(net)
+    return net, average, net[0].bias.detach().clone()
+
+
+def test_applied_swaps_the_average_in_and_puts_the_own_weights_back():
+    net, average, own = moved_net()
     with average.applied(net):
         assert torch.allclose(net[0].bias, own - 1.0)
     assert torch.equal(net[0].bias, own)
 
 
 def test_applied_puts_the_own_weights_back_after_an_error():
-    net = small_net()
-    average = WeightAverage(decay=0.5)
-    average.reset(net)
-    with torch.no_grad():
-        net[0].bias.add_(2.0)
-    own = net[0].bias.detach().clone()
-    average.update(net)
+    net, average, own = moved_net()
     with pytest.raises(RuntimeError), average.applied(net):
         raise RuntimeError("validation failed")
     assert torch.equal(net[0].bias, own)
