@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ethogram.config import Settings, read_settings, save_settings
@@ -64,15 +63,14 @@ from ethogram.train.common import (
     seed_everything,
     write_metrics,
 )
+from ethogram.train.losses import multilabel_loss, positive_weights
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 from ethogram.train.weight_average import WeightAverage
 
 __all__ = [
     "PHASES",
     "build_feature_model",
-    "multilabel_loss",
     "phase_schedule",
-    "positive_weights",
     "train_features",
 ]
 
@@ -101,45 +99,6 @@ def build_feature_model(settings: Settings, num_classes: int) -> nn.Module:
                           pretrained=pretrained(feat.flow_arch), width=feat.width)  # fmt: skip
     return HiddenTwoStream(spatial, motion, num_classes, fusion=feat.fusion,
                            flow_weight=feat.flow_weight, dropout=feat.dropout)  # fmt: skip
-
-
-def positive_weights(labels: np.ndarray, low: float = 0.1, high: float = 20.0) -> np.ndarray:
-    """BCE positive weights per class: negatives / positives among labeled frames, clipped."""
-    labels = np.asarray(labels)
-    pos = (labels == 1).sum(0).astype(float)
-    neg = (labels == 0).sum(0).astype(float)
-    return np.clip(neg / np.maximum(pos, 1.0), low, high).astype(np.float32)
-
-
-def multilabel_loss(
-    logits: torch.Tensor,
-    targets: torch.Tensor,
-    pos_weight: torch.Tensor | None = None,
-    label_smoothing: float = 0.0,
-    focal_gamma: float | None = None,
-) -> torch.Tensor:
-    """Mean binary cross-entropy over frames and behaviors.
-
-    Parameters
-    ----------
-    logits, targets
-        ``(B, K)``; targets are 0/1.
-    pos_weight
-        ``(K,)`` weights of positive frames (class imbalance).
-    label_smoothing
-        Targets become ``y * (1 - eps) + eps / 2``.
-    focal_gamma
-        If given, each term is multiplied by ``(1 - p_t) ** gamma`` (focal loss).
-    """
-    targets = targets * (1 - label_smoothing) + label_smoothing / 2
-    loss = F.binary_cross_entropy_with_logits(
-        logits, targets, pos_weight=pos_weight, reduction="none"
-    )
-    if focal_gamma:
-        p = torch.sigmoid(logits)
-        p_t = p * targets + (1 - p) * (1 - targets)
-        loss = loss * (1 - p_t).clamp(min=0).pow(focal_gamma)
-    return loss.mean()
 
 
 def phase_schedule(settings: Settings) -> list[tuple[str, int, int]]:
