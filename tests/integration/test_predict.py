@@ -134,8 +134,12 @@ def test_a_feature_model_predicts_alone_with_min_bouts_from_the_labels(trained, 
     feature_dir = project.latest_model("features")
     predictor = Predictor(feature_dir, label_arrays=project_labels(project))
     assert predictor.stage == "features"
-    assert set(predictor.min_bout_frames) == {"groom", "rear"}  # 'auto' from labeled bouts
-    assert min(predictor.min_bout_frames.values()) > 1
+    from ethogram.infer.postprocess import resolve_min_bout
+
+    labels = [project.read_labels(r.stem).values for r in project.labeled_videos()]
+    # 'auto': half the 5th percentile of the project's labeled bout lengths
+    assert predictor.min_bout_frames == resolve_min_bout("auto", project.behaviors, labels)
+    assert max(predictor.min_bout_frames.values()) > 1
     stem = project.videos[0].stem
     results = predict(project, [stem], model=feature_dir.name, progress=False)
     assert results[0].status == "done", results[0].reason
