@@ -388,7 +388,8 @@ def read_settings(path: str | Path) -> Settings:
 
     A file written before a setting existed gets the value that reproduces the behavior it was
     written with (``features.video_norm: none``, ``features.crop: none``,
-    ``postprocess.min_bout_fraction: 1``), not the current default.
+    ``postprocess.min_bout_fraction: 1``, ``train.weight_average: 0``, ``sequence.members: 1``),
+    not the current default.
     """
     path = Path(path)
     if not path.is_file():
