@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from ethogram.errors import ConfigError, ModelError
-from ethogram.nn import HiddenTwoStream, TwoStreamOutput, create_model, list_models, load_checkpoint
+from ethogram.nn import (
+    HiddenTwoStream,
+    TwoStreamOutput,
+    channels_last_convs,
+    create_model,
+    list_models,
+    load_checkpoint,
+)
 from ethogram.nn.efficientnet import adapt_input_conv, imagenet_weights_path
 
 
@@ -244,3 +251,17 @@ def test_same_seed_builds_identical_model() -> None:
     b = create_model("resnet18", width=0.25, num_classes=2)
     pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
     assert all(torch.equal(p, q) for p, q in pairs)
+
+
+def test_channels_last_convs_keeps_outputs_and_leaves_3d_convs_alone() -> None:
+    torch.manual_seed(0)
+    model = create_model("resnet18", in_chans=20, num_classes=4).eval()
+    x = torch.randn(2, 20, 64, 64)
+    before = model(x)
+    channels_last_convs(model)
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(model(x), before, atol=1e-4)
+    model3d = create_model("resnet3d18", in_chans=3, num_classes=4, width=0.25).eval()
+    channels_last_convs(model3d)
+    assert model3d(torch.randn(1, 3, 4, 32, 32)).shape == (1, 4)

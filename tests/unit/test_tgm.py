@@ -14,6 +14,7 @@ from ethogram.nn import (
     create_sequence_model,
     receptive_field,
 )
+from ethogram.nn.tgm import InputDropout
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +149,27 @@ def test_an_ensembles_receptive_field_is_its_members() -> None:
 def test_a_sequence_model_needs_at_least_one_member() -> None:
     with pytest.raises(ConfigError, match="at least 1 member"):
         create_sequence_model("tgm", in_features=4, num_classes=2, members=0)
+
+
+def test_input_dropout_drops_about_p_keeps_the_mean_and_is_off_in_eval() -> None:
+    torch.manual_seed(0)
+    drop = InputDropout(0.3)
+    x = torch.ones(8, 64, 200)
+    out = drop(x)
+    zeros = (out == 0).float().mean().item()
+    assert abs(zeros - 0.3) < 0.01
+    assert torch.allclose(out[out != 0], torch.full_like(out[out != 0], 1 / 0.7))
+    assert abs(out.mean().item() - 1.0) < 0.02
+    drop.eval()
+    assert drop(x) is x
+
+
+def test_tgmj_input_branches_see_one_dropout_mask() -> None:
+    torch.manual_seed(0)
+    model = TGMJ(in_features=12, num_classes=3, dropout=0.5).train()
+    seen = []
+    model.project.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    model.classify_input.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    model(torch.randn(2, 30, 12))
+    assert len(seen) == 2 and torch.equal(seen[0], seen[1])
+    assert (seen[0] == 0).any()

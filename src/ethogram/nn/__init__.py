@@ -8,7 +8,13 @@
 """
 
 from ethogram.nn.fusion import HiddenTwoStream, TwoStreamOutput
-from ethogram.nn.registry import Backbone, create_model, list_models, load_checkpoint
+from ethogram.nn.registry import (
+    Backbone,
+    channels_last_convs,
+    create_model,
+    list_models,
+    load_checkpoint,
+)
 from ethogram.nn.tgm import (
     TGM,
     TGMJ,
@@ -28,6 +34,7 @@ __all__ = [
     "TGMBase",
     "TGMLayer",
     "TwoStreamOutput",
+    "channels_last_convs",
     "create_model",
     "create_sequence_model",
     "list_models",

@@ -27,6 +27,7 @@ from ethogram.errors import ConfigError
 
 __all__ = [
     "SEQUENCE_MODELS",
+    "InputDropout",
     "TGM",
     "TGMJ",
     "TGMBase",
@@ -98,6 +99,31 @@ class TGMLayer(nn.Module):
         return F.conv1d(x, weight, groups=self.out_channels)
 
 
+class InputDropout(nn.Module):
+    """Dropout of the input features, as :class:`torch.nn.Dropout` but about 2.5x cheaper on CPU.
+
+    The mask is drawn with :func:`torch.rand_like` rather than a Bernoulli sampler, which on a
+    2-core CPU took 60 % of a sequence epoch for ``(16, 1792, 180)`` inputs. Kept elements are
+    scaled by ``1 / (1 - p)``; in evaluation mode the input is returned unchanged.
+
+    Parameters
+    ----------
+    p
+        Probability of dropping an element, in ``[0, 1)``.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``x`` with elements zeroed at random (training) or ``x`` itself (evaluation)."""
+        if not self.training or self.p == 0.0:
+            return x
+        keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * keep
+
+
 class TGMBase(nn.Module):
     """Input projection and stacked TGM layers shared by :class:`TGM` and :class:`TGMJ`.
 
@@ -114,7 +140,8 @@ class TGMBase(nn.Module):
     hidden
         Channels after the input projection.
     dropout
-        Dropout on the input features and before the classifiers.
+        Dropout on the input features (one mask per forward pass, shared by every branch that
+        reads them) and before the classifiers.
     """
 
     uses_logits = False
@@ -139,7 +166,7 @@ class TGMBase(nn.Module):
             raise ConfigError(f"TGM dropout must be in [0, 1), got {dropout}")
         self.in_features = in_features
         self.num_classes = num_classes
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = InputDropout(dropout)
         self.project = nn.Conv1d(in_features, hidden, 1)
         self.layers = nn.ModuleList(
             TGMLayer(hidden, hidden, n_filters, filter_length) for _ in range(num_layers)
@@ -150,13 +177,19 @@ class TGMBase(nn.Module):
     def build_heads(self, in_features: int, hidden: int, num_classes: int) -> None:
         raise NotImplementedError
 
-    def encode(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return projected features and their TGM smoothing, both ``(B, hidden, T)``."""
+    def dropped_input(self, features: torch.Tensor) -> torch.Tensor:
+        """Check features ``(B, T, F)``; return them as ``(B, F, T)`` after input dropout."""
         if features.ndim != 3 or features.shape[-1] != self.in_features:
             raise ValueError(
                 f"expected features (B, T, {self.in_features}), got {tuple(features.shape)}"
             )
-        x = self.input_dropout(features.transpose(1, 2))
+        return self.input_dropout(features.transpose(1, 2))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return projected features and their TGM smoothing, both ``(B, hidden, T)``.
+
+        ``x`` is the output of :meth:`dropped_input`.
+        """
         projected = F.relu(self.project(x))
         smoothed = projected
         for layer in self.layers:
@@ -190,7 +223,7 @@ class TGM(TGMBase):
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
         """Return logits ``(B, T, K)``; ``logits`` is accepted for a common call and ignored."""
-        projected, smoothed = self.encode(features)
+        projected, smoothed = self.encode(self.dropped_input(features))
         out = self.classify(self.dropout(torch.cat([projected, smoothed], dim=1)))
         return out.transpose(1, 2)
 
@@ -218,8 +251,9 @@ class TGMJ(TGMBase):
 
         Without ``logits`` only the two TGMJ predictions are mixed.
         """
-        _, smoothed = self.encode(features)
-        from_input = self.classify_input(self.input_dropout(features.transpose(1, 2)))
+        x = self.dropped_input(features)
+        _, smoothed = self.encode(x)
+        from_input = self.classify_input(x)
         from_tgm = self.classify_tgm(self.dropout(smoothed))
         parts = [from_input.transpose(1, 2), from_tgm.transpose(1, 2)]
         if logits is not None:

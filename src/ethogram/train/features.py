@@ -84,8 +84,12 @@ AVERAGED_WEIGHTS = "averaged_weights"  # key of the weight average in checkpoint
 
 # ---- model, loss --------------------------------------------------------------------------------
 def build_feature_model(settings: Settings, num_classes: int) -> nn.Module:
-    """The :class:`~ethogram.nn.fusion.HiddenTwoStream` that ``settings.features`` describes."""
-    from ethogram.nn import HiddenTwoStream, create_model
+    """The :class:`~ethogram.nn.fusion.HiddenTwoStream` that ``settings.features`` describes.
+
+    Its 2D convolutions store their weights channels-last, which is faster on CPU
+    (:func:`~ethogram.nn.channels_last_convs`).
+    """
+    from ethogram.nn import HiddenTwoStream, channels_last_convs, create_model
 
     feat = settings.features
 
@@ -97,8 +101,9 @@ def build_feature_model(settings: Settings, num_classes: int) -> nn.Module:
                            pretrained=pretrained(feat.arch), width=feat.width)  # fmt: skip
     motion = create_model(feat.flow_arch, in_chans=2 * feat.n_flows, num_classes=0,
                           pretrained=pretrained(feat.flow_arch), width=feat.width)  # fmt: skip
-    return HiddenTwoStream(spatial, motion, num_classes, fusion=feat.fusion,
-                           flow_weight=feat.flow_weight, dropout=feat.dropout)  # fmt: skip
+    model = HiddenTwoStream(spatial, motion, num_classes, fusion=feat.fusion,
+                            flow_weight=feat.flow_weight, dropout=feat.dropout)  # fmt: skip
+    return channels_last_convs(model)
 
 
 def phase_schedule(settings: Settings) -> list[tuple[str, int, int]]:
