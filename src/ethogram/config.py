@@ -105,6 +105,14 @@ class TrainSettings(_Strict):
     focal_gamma: float = Field(2.0, ge=0)
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    threshold_shrink: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Per-class thresholds (feature and sequence stages) lie this fraction of the "
+        "way from 0.5 to the value that maximizes validation F1 (1: the best value, as "
+        "DeepEthogram; lower trusts a small validation set less).",
+    )
     weight_average: float = Field(
         0.0,
         ge=0,

@@ -79,6 +79,9 @@ def test_training_reduces_loss_and_writes_model_folder(tiny_project):
     best = load_training_checkpoint(model_dir / "best.pt")
     assert best["epoch"] >= 2  # only fused epochs can be best
     assert best["extra"]["thresholds"] == pytest.approx(metrics["thresholds"])
+    # in use: halfway from 0.5 to the F1-maximizing thresholds (train.threshold_shrink=0.5)
+    best_val = np.asarray(metrics["val"]["best_thresholds"])
+    np.testing.assert_allclose(metrics["thresholds"], 0.5 + 0.5 * (best_val - 0.5), rtol=1e-6)
 
 
 def test_same_seed_gives_same_split_and_same_weights(tiny_project):

@@ -135,9 +135,10 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
 
 def test_a_sequence_model_on_logits_only_trains_and_predicts_every_video(tmp_path):
     project = make_feature_project(tmp_path / "proj")
-    settings = _settings("sequence.epochs=6", "sequence.inputs=logits")
+    settings = _settings("sequence.epochs=6", "sequence.inputs=logits", "train.threshold_shrink=0")
     model_dir = train_sequence(project, settings, progress=False)
     metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["thresholds"] == [0.5, 0.5, 0.5]  # fully shrunk to 0.5
     assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
     best = torch.load(model_dir / "best.pt", weights_only=True)
     assert best["extra"]["in_features"] == len(NAMES)  # the K logits, not the CNN features

@@ -20,6 +20,7 @@ from ethogram.evaluate.metrics import (
     frame_metrics,
     segment_counts,
     segments,
+    shrink_thresholds,
     threshold_curves,
 )
 
@@ -208,6 +209,16 @@ def test_choose_thresholds_maximizes_f1_per_class():
         best = np.max(2 * tp / (pred.sum(1) + y.sum()))
         assert skm.f1_score(labels[:, k], probs[:, k] >= thresholds[k]) == pytest.approx(best)
         assert skm.f1_score(labels[:, k], probs[:, k] > thresholds[k]) == pytest.approx(best)
+
+
+def test_shrink_thresholds_moves_each_threshold_towards_one_half():
+    best = np.array([0.9, 0.02, 0.5, 0.6])
+    np.testing.assert_allclose(shrink_thresholds(best, 0.5), [0.7, 0.26, 0.5, 0.55])
+    np.testing.assert_allclose(shrink_thresholds(best, 1.0), best)
+    np.testing.assert_allclose(shrink_thresholds(best, 0.0), 0.5)
+    np.testing.assert_allclose(shrink_thresholds(best, 0.5, prior=0.3), [0.6, 0.16, 0.4, 0.45])
+    with pytest.raises(ValueError, match="fraction"):
+        shrink_thresholds(best, 1.5)
 
 
 def test_threshold_curves_agree_with_frame_metrics():

@@ -22,6 +22,7 @@ from ethogram.evaluate.metrics import (
     SequencePair,
     choose_thresholds,
     evaluate_sequences,
+    shrink_thresholds,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "folder_model",
     "load_folder_pairs",
     "load_project_pairs",
+    "shrink_thresholds",
     "write_evaluation",
 ]
 

@@ -9,8 +9,9 @@ label smoothing, and optionally a focal term. Early stopping and the best checkp
 validation macro F1 of the fused model (behaviors other than background, each at the threshold
 that maximizes its F1 on validation). With ``train.weight_average`` above 0, fused epochs
 validate, keep as best and save a moving average of the weights. At the end, per-class
-thresholds are chosen on all validation frames and, if there are test videos, test F1 is
-reported in ``metrics.json``.
+thresholds are chosen on all validation frames (the F1-maximizing ones, moved part of the way
+back to 0.5 by ``train.threshold_shrink``) and, if there are test videos, test F1 is reported in
+``metrics.json``.
 
 >>> from ethogram.project import Project
 >>> project = Project.open("mice")  # doctest: +SKIP
@@ -292,14 +293,21 @@ class _FeatureTrainer:
             yield self.inputs(ClipBatch(rgb, flow, None, None, None), phase, augment=False)
 
     def scores(self, probs, logits, labels, thresholds=None) -> dict[str, Any]:
-        from ethogram.evaluate.metrics import choose_thresholds, frame_metrics, macro
+        """Loss and F1; without ``thresholds``, F1 at the best ones and the shrunk ones to use."""
+        from ethogram.evaluate.metrics import (
+            choose_thresholds,
+            frame_metrics,
+            macro,
+            shrink_thresholds,
+        )
 
+        scored = choose_thresholds(probs, labels) if thresholds is None else thresholds
+        f1 = frame_metrics(labels, (probs >= scored).astype(np.int8))["f1"]
         if thresholds is None:
-            thresholds = choose_thresholds(probs, labels)
-        f1 = frame_metrics(labels, (probs >= thresholds).astype(np.int8))["f1"]
+            thresholds = shrink_thresholds(scored, self.settings.train.threshold_shrink)
         loss = self.loss(torch.as_tensor(logits), torch.as_tensor(labels).float()).item()
         return {"loss": loss, "f1": f1, "f1_macro": macro(f1, self.class_names, False),
-                "thresholds": thresholds}  # fmt: skip
+                "thresholds": thresholds, "best_thresholds": scored}  # fmt: skip
 
     def validate(self, epoch: int) -> dict[str, Any]:
         phase = self.phase(epoch)
@@ -455,6 +463,7 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
             "f1": val_scores["f1"],
             "f1_macro": val_scores["f1_macro"],
             "loss": val_scores["loss"],
+            "best_thresholds": [float(t) for t in val_scores["best_thresholds"]],
         },  # fmt: skip
         preprocess_seconds=round(preprocess_s, 2),
         total_seconds=round(time.perf_counter() - started, 2),

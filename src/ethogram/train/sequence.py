@@ -2,7 +2,8 @@
 
 :func:`train_sequence` reads each labeled video's features from ``<stem>_outputs.h5`` (the feature
 model's group; missing features are extracted first), trains over long windows with the feature
-model's train/validation split, picks per-class thresholds on the validation videos, evaluates
+model's train/validation split, picks per-class thresholds on the validation videos (moved
+towards 0.5 by ``train.threshold_shrink``), evaluates
 the held-out test videos, and finally writes the sequence model's probabilities into every
 video's outputs file, in a group named after the architecture (``tgmj``), as DeepEthogram does.
 
@@ -159,7 +160,7 @@ def train_sequence(
     ModelError
         If there is no trained feature extractor, or ``resume`` is not a sequence model folder.
     """
-    from ethogram.evaluate.metrics import choose_thresholds
+    from ethogram.evaluate.metrics import choose_thresholds, shrink_thresholds
     from ethogram.project import Project
     from ethogram.train.common import (
         BEST_NAME,
@@ -253,9 +254,9 @@ def train_sequence(
             probs.append(torch.sigmoid(out).numpy())
             labels.append(video.labels)
         probs, labels = np.concatenate(probs), np.concatenate(labels)
-        thresholds = choose_thresholds(probs, labels)
-        state["thresholds"] = thresholds.tolist()
-        f1_macro, f1 = _frame_f1(probs, labels, thresholds, names)
+        best = choose_thresholds(probs, labels)  # the model is judged at its best thresholds
+        state["thresholds"] = shrink_thresholds(best, settings.train.threshold_shrink).tolist()
+        f1_macro, f1 = _frame_f1(probs, labels, best, names)
         return {"val_loss": float(np.mean(losses)), "val_f1_macro": f1_macro, "val_f1": f1}
 
     def extra_state() -> dict[str, Any]:
