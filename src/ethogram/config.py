@@ -78,6 +78,11 @@ class FeatureSettings(_Strict):
     pretrained: bool = Field(True, description="Use ImageNet weights where an arch has them.")
     dropout: float = Field(0.25, ge=0, lt=1)
     width: float = Field(1.0, gt=0, description="Channel width multiplier of ResNets.")
+    mirror_average: bool = Field(
+        True,
+        description="Predict every frame also from its left-right mirror image (frames and "
+        "flow) and average the two (validation, extraction, prediction; the CNNs run twice).",
+    )
     video_norm: Literal["none", "flow", "all"] = Field(
         "flow",
         description="Batch-norm statistics measured on each video itself before its features "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,8 +14,11 @@ from ethogram.nn import (
     create_model,
     list_models,
     load_checkpoint,
+    mirror_averaged,
+    mirror_inputs,
 )
 from ethogram.nn.efficientnet import adapt_input_conv, imagenet_weights_path
+from ethogram.nn.fusion import predict_two_stream
 
 
 @pytest.fixture(autouse=True)
@@ -219,6 +223,54 @@ def test_two_stream_runs_one_stream_when_other_input_is_none() -> None:
         spatial_only = model(_images(3, 32), None)
     assert spatial_only.flow_logits is None and spatial_only.flow_features is None
     assert torch.equal(spatial_only.logits, spatial_only.spatial_logits)
+
+
+def test_mirror_inputs_flips_width_and_negates_horizontal_flow_only() -> None:
+    rgb, flow = _images(3, 8), _images(4, 8)  # flow: dx, dy of 2 fields
+    rgb_m, flow_m = mirror_inputs(rgb, flow)
+    assert torch.equal(rgb_m, rgb.flip(-1))
+    assert torch.equal(flow_m[:, 0::2], -flow[:, 0::2].flip(-1))  # dx
+    assert torch.equal(flow_m[:, 1::2], flow[:, 1::2].flip(-1))  # dy
+    twice = mirror_inputs(*mirror_inputs(rgb, flow))
+    assert torch.equal(twice[0], rgb) and torch.equal(twice[1], flow)
+    clip = torch.randn(2, 3, 4, 8, 8)  # 3D networks: (B, C, T, H, W)
+    assert torch.equal(mirror_inputs(clip, None)[0], clip.flip(-1))
+    assert mirror_inputs(None, flow)[0] is None
+
+
+def test_mirrored_dis_flow_is_the_flow_of_mirrored_frames() -> None:
+    """The sign convention against real optical flow: a texture drifting right and down."""
+    from scipy.ndimage import gaussian_filter
+
+    from ethogram.flow.dis import dis_flow
+
+    rng = np.random.default_rng(0)
+    texture = gaussian_filter(rng.random((96, 96)), 2.0)
+    texture = (255 * (texture - texture.min()) / np.ptp(texture)).astype(np.uint8)
+    frames = np.stack([texture[8 - t : 72 - t, 6 - 2 * t : 70 - 2 * t] for t in range(4)])
+    flow = torch.from_numpy(dis_flow(frames, preset="medium")).flatten(0, 1)[None]
+    assert flow[:, 0::2, 16:48, 16:48].mean() > 1.5  # dx = +2 px
+    mirrored = dis_flow(frames[:, :, ::-1].copy(), preset="medium")
+    expected = torch.from_numpy(mirrored).flatten(0, 1)[None]
+    _, flow_m = mirror_inputs(None, flow)
+    inner = (slice(None), slice(None), slice(16, 48), slice(16, 48))
+    assert torch.allclose(flow_m[inner], expected[inner], atol=0.3)
+
+
+def test_mirror_averaged_outputs_are_the_mean_of_both_views_and_mirror_invariant() -> None:
+    model = _two_stream("concatenate").eval()
+    rgb, flow = _images(3, 32), _images(4, 32)
+    with torch.no_grad():
+        avg = mirror_averaged(model, rgb, flow)
+        direct, mirrored = model(rgb, flow), model(*mirror_inputs(rgb, flow))
+        of_mirror = mirror_averaged(model, *mirror_inputs(rgb, flow))
+        plain = predict_two_stream(model, rgb, flow, mirror=False)
+    for a, d, m, o in zip(avg, direct, mirrored, of_mirror, strict=True):
+        assert torch.allclose(a, (d + m) / 2, atol=1e-6)
+        assert torch.allclose(o, a, atol=1e-5)  # a video and its mirror image: same outputs
+    assert torch.equal(plain.logits, direct.logits)
+    spatial_only = mirror_averaged(model, rgb, None)
+    assert spatial_only.flow_features is None and spatial_only.logits.shape == (2, 5)
 
 
 def test_set_trainable_freezes_stream_weights_and_batchnorm_statistics() -> None:

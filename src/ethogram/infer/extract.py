@@ -162,11 +162,13 @@ def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray):
     import torch
 
     from ethogram.data.preprocess import flow_to_tensor, is_3d, rgb_to_tensor
+    from ethogram.nn.fusion import predict_two_stream
 
     device = feature_model.device
-    three_d = is_3d(feature_model.settings.features.arch)
+    feat = feature_model.settings.features
+    inputs = (rgb_to_tensor(rgb, is_3d(feat.arch), device), flow_to_tensor(flow, device))
     with torch.inference_mode():
-        out = feature_model.model(rgb_to_tensor(rgb, three_d, device), flow_to_tensor(flow, device))
+        out = predict_two_stream(feature_model.model, *inputs, mirror=feat.mirror_average)
     logits = out.logits.float()
     return (
         torch.sigmoid(logits).cpu().numpy(),

@@ -7,7 +7,7 @@
 >>> tgm = create_sequence_model("tgmj", in_features=model.num_features, num_classes=4)
 """
 
-from ethogram.nn.fusion import HiddenTwoStream, TwoStreamOutput
+from ethogram.nn.fusion import HiddenTwoStream, TwoStreamOutput, mirror_averaged, mirror_inputs
 from ethogram.nn.registry import (
     Backbone,
     channels_last_convs,
@@ -38,6 +38,8 @@ __all__ = [
     "create_model",
     "create_sequence_model",
     "list_models",
+    "mirror_averaged",
+    "mirror_inputs",
     "load_checkpoint",
     "receptive_field",
 ]

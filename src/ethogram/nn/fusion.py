@@ -15,7 +15,14 @@ from torch import nn
 
 from ethogram.errors import ConfigError
 
-__all__ = ["FUSIONS", "HiddenTwoStream", "TwoStreamOutput"]
+__all__ = [
+    "FUSIONS",
+    "HiddenTwoStream",
+    "TwoStreamOutput",
+    "mirror_averaged",
+    "mirror_inputs",
+    "predict_two_stream",
+]
 
 FUSIONS = ("average", "concatenate", "weighted")
 
@@ -155,3 +162,71 @@ class HiddenTwoStream(nn.Module):
         else:
             logits = self.fusion_head(self.drop(torch.cat([s_feat, f_feat], dim=1)))
         return TwoStreamOutput(logits, s_logits, f_logits, s_feat, f_feat)
+
+
+def mirror_inputs(
+    rgb: torch.Tensor | None, flow: torch.Tensor | None
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Left-right mirror images of two-stream inputs.
+
+    Frames are flipped along their width (the last axis, 2D or 3D inputs alike); flow fields
+    are flipped the same way and their horizontal components (``dx``, the even channels) change
+    sign, so the mirrored flow is the motion of the mirrored frames.
+
+    Parameters
+    ----------
+    rgb
+        ``(B, C, H, W)`` or ``(B, C, T, H, W)``, or None.
+    flow
+        ``(B, 2 * n_flows, H, W)``, channels ``dx, dy`` per field, or None.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        Mirrored ``rgb`` and ``flow`` (None stays None).
+    """
+    rgb_m = torch.flip(rgb, dims=[-1]) if rgb is not None else None
+    flow_m = None
+    if flow is not None:
+        sign = torch.ones(flow.shape[1], 1, 1, device=flow.device, dtype=flow.dtype)
+        sign[0::2] = -1.0
+        flow_m = torch.flip(flow, dims=[-1]) * sign
+    return rgb_m, flow_m
+
+
+def mirror_averaged(
+    model: HiddenTwoStream, rgb: torch.Tensor | None, flow: torch.Tensor | None
+) -> TwoStreamOutput:
+    """Outputs of ``model`` on the inputs and on their mirror images, averaged.
+
+    Top-down videos look equally plausible mirrored, so a frame's two views are two estimates
+    of the same thing; their mean (logits and features alike) is steadier on videos the model
+    has not seen. Costs a second forward pass.
+
+    Parameters
+    ----------
+    model
+        A :class:`HiddenTwoStream` (in eval mode for predictions).
+    rgb, flow
+        As for :meth:`HiddenTwoStream.forward`.
+
+    Returns
+    -------
+    TwoStreamOutput
+        Field-wise means of the two outputs (None fields stay None).
+    """
+    direct = model(rgb, flow)
+    mirrored = model(*mirror_inputs(rgb, flow))
+    return TwoStreamOutput(
+        *(None if a is None else (a + b) / 2 for a, b in zip(direct, mirrored, strict=True))
+    )
+
+
+def predict_two_stream(
+    model: HiddenTwoStream,
+    rgb: torch.Tensor | None,
+    flow: torch.Tensor | None,
+    mirror: bool = False,
+) -> TwoStreamOutput:
+    """``model(rgb, flow)``, or with ``mirror`` its :func:`mirror_averaged` outputs."""
+    return mirror_averaged(model, rgb, flow) if mirror else model(rgb, flow)

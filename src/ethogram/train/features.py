@@ -46,6 +46,7 @@ from ethogram.data.clips import (
 )
 from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
+from ethogram.nn.fusion import predict_two_stream
 from ethogram.nn.video_norm import (
     STATISTICS_BATCH,
     statistics_frame_limit,
@@ -255,7 +256,8 @@ class _FeatureTrainer:
                 "train_images_per_s": self.images_per_s}  # fmt: skip
 
     def predict(self, sampler: ClipSampler, items: np.ndarray, phase: str = "fused"):
-        """Probabilities, logits and labels of ``items`` (no augmentation).
+        """Probabilities, logits and labels of ``items`` (no augmentation; mirror-averaged
+        with ``features.mirror_average``, as extraction).
 
         Each video is predicted with batch-norm statistics measured on its own frames
         (``features.video_norm``), as extraction does.
@@ -265,6 +267,7 @@ class _FeatureTrainer:
         logits_all = np.zeros((len(items), n_classes), np.float32)
         labels = np.zeros((len(items), n_classes), np.int8)
         videos = sampler.video_index[items]
+        mirror = self.settings.features.mirror_average
         for v in np.unique(videos):
             rows = np.flatnonzero(videos == v)
             statistics = self._statistics_batches(sampler.videos[int(v)].arrays, phase)
@@ -276,7 +279,8 @@ class _FeatureTrainer:
                     chunk = rows[start : start + EVAL_BATCH]
                     batch = sampler.batch(items[chunk])
                     rgb, flow = self.inputs(batch, phase, augment=False)
-                    logits_all[chunk] = self.model(rgb, flow).logits.float().cpu().numpy()
+                    out = predict_two_stream(self.model, rgb, flow, mirror=mirror)
+                    logits_all[chunk] = out.logits.float().cpu().numpy()
                     labels[chunk] = batch.labels
         probs = 1.0 / (1.0 + np.exp(-logits_all))
         return probs, logits_all, labels
