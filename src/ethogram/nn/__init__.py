@@ -38,8 +38,8 @@ __all__ = [
     "create_model",
     "create_sequence_model",
     "list_models",
+    "load_checkpoint",
     "mirror_averaged",
     "mirror_inputs",
-    "load_checkpoint",
     "receptive_field",
 ]
