@@ -106,6 +106,11 @@ class TrainSettings(_Strict):
     weight_decay: float = Field(1e-4, ge=0)
     steps_per_epoch: int = Field(150, ge=1, description="Batches per epoch (clips are sampled).")
     patience: int = Field(3, ge=1, description="Early stopping: epochs without improvement.")
+    keep: Literal["last", "best"] = Field(
+        "last",
+        description="Feature stage: keep the last epoch's weights (the cosine schedule's end; no "
+        "early stopping) or the epoch with the best validation macro F1, as DeepEthogram.",
+    )
     loss: Literal["bce", "focal"] = "bce"
     focal_gamma: float = Field(2.0, ge=0)
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)

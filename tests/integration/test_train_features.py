@@ -231,3 +231,34 @@ def test_without_weight_average_the_saved_model_is_the_best_epochs_weights(tiny_
     assert "averaged_weights" not in last["extra"]
     assert best["epoch"] == last["epoch"] == 2  # the one fused epoch
     assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])
+
+
+@pytest.mark.parametrize("keep", ["last", "best"])
+def test_keep_decides_which_epochs_weights_are_saved(tiny_project, monkeypatch, keep):
+    from ethogram.train import features
+
+    validate = features._FeatureTrainer.validate
+    scripted = {2: 0.9, 3: 0.5, 4: 0.4}  # fused epochs: the first is best, then worse
+
+    def scripted_validate(self, epoch):
+        out = validate(self, epoch)
+        return {**out, "val_f1_macro": scripted.get(epoch, out["val_f1_macro"])}
+
+    monkeypatch.setattr(features._FeatureTrainer, "validate", scripted_validate)
+    overrides = ["train.epochs=3", "train.patience=1", f"train.keep={keep}"]
+    model_dir = train_features(tiny_project, tiny_project.settings("fast", TINY + overrides),
+                               progress=False)  # fmt: skip
+    best = load_training_checkpoint(model_dir / "best.pt")
+    last = load_training_checkpoint(model_dir / "checkpoint.pt")
+    metrics = read_metrics(model_dir / "metrics.json")
+    assert metrics["keep"] == keep
+    if keep == "last":  # no early stopping: every epoch runs, and the last one is kept
+        assert [e["epoch"] for e in metrics["epochs"]] == [0, 1, 2, 3, 4]
+        assert best["epoch"] == last["epoch"] == metrics["best_epoch"] == 4
+        assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])
+    else:  # epoch 3 brought no improvement: stopped there, epoch 2 kept
+        assert [e["epoch"] for e in metrics["epochs"]] == [0, 1, 2, 3]
+        assert metrics["stopped_early"] and best["epoch"] == metrics["best_epoch"] == 2
+        changed = [k for k in last["model"] if last["model"][k].is_floating_point()]
+        assert any(not torch.equal(best["model"][k], last["model"][k]) for k in changed)
+    assert len(best["extra"]["thresholds"]) == len(SAMPLE_BEHAVIORS)

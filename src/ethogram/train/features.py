@@ -5,10 +5,12 @@ stream alone, then both fused (``train.epochs``), end to end. One AdamW optimize
 parameter; a frozen stream simply gets no gradients. The learning rate follows a cosine within each
 phase. Clips are centered on labeled frames only (:class:`~ethogram.data.clips.ClipSampler`);
 the loss is binary cross-entropy per behavior with positive weights from label frequency,
-label smoothing, and optionally a focal term. Early stopping and the best checkpoint follow the
-validation macro F1 of the fused model (behaviors other than background, each at the threshold
-that maximizes its F1 on validation). With ``train.weight_average`` above 0, fused epochs
-validate, keep as best and save a moving average of the weights. At the end, per-class
+label smoothing, and optionally a focal term. The weights kept are those of the last epoch
+(``train.keep="last"``, the default: the end of the cosine schedule) or, with ``train.keep="best"``
+as in DeepEthogram, those of the fused epoch with the best validation macro F1 (behaviors other
+than background, each at the threshold that maximizes its F1 on validation), which also drives
+early stopping. ``best.pt`` holds the kept weights either way. With ``train.weight_average``
+above 0, fused epochs validate, keep and save a moving average of the weights. At the end, per-class
 thresholds are chosen on all validation frames (the F1-maximizing ones, moved part of the way
 back to 0.5 by ``train.threshold_shrink``) and, if there are test videos, test F1 is reported in
 ``metrics.json``.
@@ -56,6 +58,7 @@ from ethogram.nn.video_norm import (
 from ethogram.progress import progress_iter
 from ethogram.train.common import (
     BEST_NAME,
+    CHECKPOINT_NAME,
     METRICS_NAME,
     choose_device,
     fit,
@@ -423,7 +426,7 @@ def train_features(
         train_epoch=trainer.train_epoch,
         validate=trainer.validate,
         monitor="val_f1_macro",
-        patience=settings.train.patience,
+        patience=settings.train.patience if settings.train.keep == "best" else None,
         monitor_from_epoch=n_stream,
         metrics_header=header,
         extra_state=trainer.extra_state,
@@ -438,9 +441,18 @@ def train_features(
 
 
 def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log) -> None:
-    """Reload the best weights; thresholds on all validation frames; test scores; metrics.json."""
+    """Reload the kept weights; thresholds on all validation frames; test scores; metrics.json."""
     best_path = model_dir / BEST_NAME
-    if best_path.is_file():
+    keep_last = trainer.settings.train.keep == "last"
+    if keep_last:  # the last epoch's weights, saved as best.pt so every reader finds them there
+        last = load_training_checkpoint(model_dir / CHECKPOINT_NAME)
+        best = {key: last.get(key) for key in ("model", "epoch", "best_metric", "extra")}
+        best["monitor"] = "last epoch"
+        averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
+        best["model"] = averaged if averaged is not None else best["model"]
+        trainer.model.load_state_dict(best["model"])
+        result.best_epoch = int(last["epoch"])
+    elif best_path.is_file():
         best = load_training_checkpoint(best_path)
         averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
         best["model"] = averaged if averaged is not None else best["model"]
@@ -462,6 +474,7 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     metrics.update(
         thresholds=thresholds,
         best_epoch=result.best_epoch,
+        keep=trainer.settings.train.keep,
         stopped_early=result.stopped_early,
         val={
             "f1": val_scores["f1"],
@@ -481,5 +494,6 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
         metrics["test"] = {"f1": s["f1"], "f1_macro": s["f1_macro"], "loss": s["loss"]}
         log(f"test macro F1 (without background): {s['f1_macro']:.3f}")
     write_metrics(model_dir / METRICS_NAME, metrics)
-    log(f"best epoch {result.best_epoch}, val macro F1 {val_scores['f1_macro']:.3f}; "
+    kept = "last epoch" if keep_last else "best epoch"
+    log(f"{kept} {result.best_epoch}, val macro F1 {val_scores['f1_macro']:.3f}; "
         f"model in {model_dir}")  # fmt: skip
