@@ -246,7 +246,7 @@ def plot_training_curves(metrics: dict, path: str | Path) -> Path | None:
     best = metrics.get("best_epoch")
     for ax in (ax_loss, ax_f1):
         if best is not None:
-            ax.axvline(best, color="gray", ls=":", label="best epoch")
+            ax.axvline(best, color="gray", ls=":", label="kept epoch")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)

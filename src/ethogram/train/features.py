@@ -444,16 +444,13 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     """Reload the kept weights; thresholds on all validation frames; test scores; metrics.json."""
     best_path = model_dir / BEST_NAME
     keep_last = trainer.settings.train.keep == "last"
-    if keep_last:  # the last epoch's weights, saved as best.pt so every reader finds them there
-        last = load_training_checkpoint(model_dir / CHECKPOINT_NAME)
-        best = {key: last.get(key) for key in ("model", "epoch", "best_metric", "extra")}
-        best["monitor"] = "last epoch"
-        averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
-        best["model"] = averaged if averaged is not None else best["model"]
-        trainer.model.load_state_dict(best["model"])
-        result.best_epoch = int(last["epoch"])
-    elif best_path.is_file():
-        best = load_training_checkpoint(best_path)
+    kept_path = model_dir / CHECKPOINT_NAME if keep_last else best_path
+    if kept_path.is_file():  # saved again as best.pt below, so every reader finds it there
+        saved = load_training_checkpoint(kept_path)
+        keys = ("model", "epoch", "best_metric", "monitor", "extra")
+        best = {key: saved.get(key) for key in keys}
+        if keep_last:
+            best["monitor"], result.best_epoch = "last epoch", int(saved["epoch"])
         averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
         best["model"] = averaged if averaged is not None else best["model"]
         trainer.model.load_state_dict(best["model"])
