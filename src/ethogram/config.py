@@ -145,9 +145,9 @@ class SequenceSettings(_Strict):
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
     inputs: Literal["features", "logits", "both"] = Field(
-        "features",
-        description="Per-frame input: the feature extractor's CNN features (as DeepEthogram), "
-        "its logits (few parameters), or both.",
+        "logits",
+        description="Per-frame input: the feature extractor's logits (default: few inputs, "
+        "which transfer best to new videos), its CNN features (as DeepEthogram), or both.",
     )
     normalize: Literal["video", "train"] = Field(
         "video",
@@ -160,7 +160,7 @@ class SequenceSettings(_Strict):
     filter_length: int = Field(15, ge=3, description="Temporal length of each TGM filter.")
     num_layers: int = Field(3, ge=1)
     hidden: int = Field(64, ge=4, description="Channels after the input projection.")
-    dropout: float = Field(0.3, ge=0, lt=1)
+    dropout: float = Field(0.5, ge=0, lt=1)
     members: int = Field(
         3,
         ge=1,
@@ -398,6 +398,8 @@ _ABSENT_FROM_OLDER_FILES = {
     ("postprocess", "min_bout_fraction"): 1.0,
     ("train", "weight_average"): 0.0,
     ("sequence", "members"): 1,
+    ("sequence", "inputs"): "features",
+    ("train", "keep"): "best",
 }
 
 
@@ -406,8 +408,8 @@ def read_settings(path: str | Path) -> Settings:
 
     A file written before a setting existed gets the value that reproduces the behavior it was
     written with (``features.video_norm: none``, ``features.crop: none``,
-    ``postprocess.min_bout_fraction: 1``, ``train.weight_average: 0``, ``sequence.members: 1``),
-    not the current default.
+    ``postprocess.min_bout_fraction: 1``, ``train.weight_average: 0``, ``sequence.members: 1``,
+    ``sequence.inputs: features``, ``train.keep: best``), not the current default.
     """
     path = Path(path)
     if not path.is_file():

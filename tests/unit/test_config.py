@@ -82,6 +82,9 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
         # trained without a weight average, or as one sequence model
         ("train", "weight_average", 0.0, 0.9, 0.0),
         ("sequence", "members", 3, 2, 1),
+        # sequence models that read the CNN features; feature models kept at the best epoch
+        ("sequence", "inputs", "logits", "both", "features"),
+        ("train", "keep", "last", "last", "best"),
     ],
 )
 def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(
