@@ -116,7 +116,10 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
     assert metrics["split"]["test"] == ["v4"]
     assert len(metrics["thresholds"]) == 3
     best = torch.load(model_dir / "best.pt", weights_only=True)
-    assert best["extra"]["in_features"] == len(NAMES)  # by default it reads the K logits
+    outputs = read_outputs(project.videos[0].outputs_path, "resnet18")
+    # by default it reads both streams' CNN features (DeepEthogram's input), not the K logits
+    width = outputs["spatial_features"].shape[1] + outputs["flow_features"].shape[1]
+    assert best["extra"]["in_features"] == width
     assert metrics["min_bout_frames"] == {"groom": 3, "rear": 3}
     from ethogram.train.validation_support import thin_behaviors
 
@@ -135,20 +138,15 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
         assert out["attrs"]["model_dir"] == str(model_dir)
 
 
-def test_a_sequence_model_on_cnn_features_trains_and_predicts_every_video(tmp_path):
+def test_a_sequence_model_on_logits_only_trains_and_predicts_every_video(tmp_path):
     project = make_feature_project(tmp_path / "proj")
-    settings = _settings(
-        "sequence.epochs=6", "sequence.inputs=features", "train.threshold_shrink=0"
-    )
+    settings = _settings("sequence.epochs=6", "sequence.inputs=logits", "train.threshold_shrink=0")
     model_dir = train_sequence(project, settings, progress=False)
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["thresholds"] == [0.5, 0.5, 0.5]  # fully shrunk to 0.5
     assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
     best = torch.load(model_dir / "best.pt", weights_only=True)
-    spatial = read_outputs(project.videos[0].outputs_path, "resnet18")["spatial_features"]
-    flow = read_outputs(project.videos[0].outputs_path, "resnet18")["flow_features"]
-    # DeepEthogram's input: both streams' CNN features, not the K logits
-    assert best["extra"]["in_features"] == spatial.shape[1] + flow.shape[1]
+    assert best["extra"]["in_features"] == len(NAMES)  # the K logits, not the CNN features
     for record in project.videos:
         assert read_outputs(record.outputs_path, "tgmj")["P"].shape == (240, 3)
 
@@ -169,9 +167,7 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path):
 
 def test_chunked_inference_equals_one_pass_and_outputs_can_be_rewritten(tmp_path):
     project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=150)
-    model_dir = train_sequence(
-        project, _settings("sequence.epochs=1", "sequence.inputs=features"), progress=False
-    )
+    model_dir = train_sequence(project, _settings("sequence.epochs=1"), progress=False)
     loaded = load_sequence_model(model_dir)
     assert loaded.arch == "tgmj" and loaded.class_names == NAMES
     assert loaded.min_bout_frames == {"groom": 3, "rear": 3}

@@ -82,8 +82,9 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
         # trained without a weight average, or as one sequence model
         ("train", "weight_average", 0.0, 0.9, 0.0),
         ("sequence", "members", 3, 2, 1),
-        # sequence models that read the CNN features; feature models kept at the best epoch
-        ("sequence", "inputs", "logits", "both", "features"),
+        # sequence models saved before the choice read the CNN features; feature models
+        # saved before train.keep were kept at the best epoch
+        ("sequence", "inputs", "features", "logits", "features"),
         ("train", "keep", "last", "last", "best"),
     ],
 )
