@@ -147,7 +147,7 @@ class SequenceSettings(_Strict):
     inputs: Literal["features", "logits", "both"] = Field(
         "features",
         description="Per-frame input: the feature extractor's CNN features (as DeepEthogram), "
-        "its logits (few inputs; as accurate on average over 6 benchmark samples), or both.",
+        "its logits (K numbers per frame), or both.",
     )
     normalize: Literal["video", "train"] = Field(
         "video",
@@ -407,9 +407,8 @@ def read_settings(path: str | Path) -> Settings:
     """Read settings from a YAML file written by :func:`save_settings`.
 
     A file written before a setting existed gets the value that reproduces the behavior it was
-    written with (``features.video_norm: none``, ``features.crop: none``,
-    ``postprocess.min_bout_fraction: 1``, ``train.weight_average: 0``, ``sequence.members: 1``,
-    ``sequence.inputs: features``, ``train.keep: best``), not the current default.
+    written with (``_ABSENT_FROM_OLDER_FILES``, e.g. ``sequence.members: 1``), not the current
+    default.
     """
     path = Path(path)
     if not path.is_file():
