@@ -144,10 +144,11 @@ class SequenceSettings(_Strict):
     """Temporal Gaussian Mixture sequence model over per-frame features."""
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
-    inputs: Literal["features", "logits", "both"] = Field(
+    inputs: Literal["features", "logits", "both", "mixed"] = Field(
         "features",
         description="Per-frame input: the feature extractor's CNN features (as DeepEthogram), "
-        "its logits (K numbers per frame), or both.",
+        "its logits (K numbers per frame), both (one model reads the two), or mixed "
+        "('members' models on the features and as many on the logits, averaged).",
     )
     normalize: Literal["video", "train"] = Field(
         "video",
@@ -161,6 +162,13 @@ class SequenceSettings(_Strict):
     num_layers: int = Field(3, ge=1)
     hidden: int = Field(64, ge=4, description="Channels after the input projection.")
     dropout: float = Field(0.3, ge=0, lt=1)
+    logits_dropout: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="inputs=mixed: dropout of the members that read the logits (few inputs, "
+        "which a model learns to trust too much).",
+    )
     members: int = Field(
         3,
         ge=1,

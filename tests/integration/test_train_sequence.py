@@ -15,7 +15,12 @@ import torch
 import yaml
 
 from ethogram.config import load_settings, save_settings
-from ethogram.infer.sequence import load_sequence_model, sequence_logits, write_sequence_outputs
+from ethogram.infer.sequence import (
+    load_sequence_model,
+    sequence_logits,
+    sigmoid,
+    write_sequence_outputs,
+)
 from ethogram.io.labels import write_labels
 from ethogram.io.outputs import list_groups, read_outputs, write_group
 from ethogram.project import Project
@@ -149,6 +154,28 @@ def test_a_sequence_model_on_logits_only_trains_and_predicts_every_video(tmp_pat
     assert best["extra"]["in_features"] == len(NAMES)  # the K logits, not the CNN features
     for record in project.videos:
         assert read_outputs(record.outputs_path, "tgmj")["P"].shape == (240, 3)
+
+
+def test_a_mixed_sequence_model_reads_features_and_logits_in_separate_members(tmp_path):
+    project = make_feature_project(tmp_path / "proj")
+    settings = _settings("sequence.epochs=4", "sequence.inputs=mixed", "sequence.members=2")
+    model_dir = train_sequence(project, settings, progress=False)
+    loaded = load_sequence_model(model_dir)
+    net = loaded.model.net
+    widths = [m.in_features for m in net.members]
+    n_features = torch.load(model_dir / "best.pt", weights_only=True)["extra"]["in_features"]
+    assert n_features > 3
+    assert widths == [n_features - 3, n_features - 3, 3, 3]  # 2 on CNN features, 2 on logits
+    s = loaded.settings.sequence
+    assert [m.input_dropout.p for m in net.members] == [s.dropout] * 2 + [s.logits_dropout] * 2
+    assert s.dropout != s.logits_dropout
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
+    record = project.videos[0]
+    inputs = loaded.load_inputs(record.outputs_path, "resnet18")
+    assert inputs.features.shape == (240, n_features)
+    stored = read_outputs(record.outputs_path, "tgmj")["P"]
+    np.testing.assert_allclose(stored, sigmoid(sequence_logits(loaded.model, inputs)), atol=1e-5)
 
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path):

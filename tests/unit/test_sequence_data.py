@@ -131,9 +131,17 @@ def test_logits_or_both_can_be_the_per_frame_input(tmp_path):
     both = load_sequence_inputs(path, "resnet18", inputs="both")
     assert both.features.shape == (6, 10)
     np.testing.assert_array_equal(both.features[:, 7:], logits)
+    # mixed: the same columns, each block standardized over the video on its own
+    mixed = load_sequence_inputs(path, "resnet18", inputs="mixed", normalize="video")
+    alone = load_sequence_inputs(path, "resnet18", inputs="logits", normalize="video")
+    assert mixed.features.shape == (6, 10)
+    np.testing.assert_array_equal(mixed.features[:, 7:], alone.features)
+    np.testing.assert_array_equal(mixed.features[:, :7], 0)  # constant features: centered
+    np.testing.assert_array_equal(mixed.logits, logits)
     write_group(path, "resnet18", {"spatial_features": np.ones((6, 4), np.float32)})
-    with pytest.raises(EthogramError, match="no logits"):
-        load_sequence_inputs(path, "resnet18", inputs="logits")
+    for inputs in ("logits", "both", "mixed"):
+        with pytest.raises(EthogramError, match="no logits"):
+            load_sequence_inputs(path, "resnet18", inputs=inputs)
 
 
 def test_per_video_standardization_removes_offsets_and_scales_of_a_video(tmp_path):

@@ -59,7 +59,7 @@ class SequenceInputs:
         return int(self.features.shape[0])
 
 
-SEQUENCE_INPUTS = ("features", "logits", "both")
+SEQUENCE_INPUTS = ("features", "logits", "both", "mixed")
 SEQUENCE_NORMALIZE = ("video", "train")
 
 
@@ -115,7 +115,9 @@ def load_sequence_inputs(
     inputs
         What the sequence model reads per frame (``sequence.inputs``): ``"features"`` (the
         spatial and flow features, as DeepEthogram), ``"logits"`` (the feature extractor's K
-        logits only: few parameters) or ``"both"``.
+        logits only: few parameters), ``"both"`` (the two side by side, one model reads all) or
+        ``"mixed"`` (the two side by side, standardized apart; some ensemble members read the
+        features, the others the logits).
     normalize
         ``"video"``: standardize each input column over this video's frames
         (:func:`standardize_per_video`; ``sequence.normalize``); ``"train"``: leave the values as
@@ -151,14 +153,19 @@ def load_sequence_inputs(
     logits = np.asarray(data["logits"], dtype=np.float32) if "logits" in data else None
     if inputs not in SEQUENCE_INPUTS:
         raise ValueError(f"inputs must be one of {SEQUENCE_INPUTS}, got {inputs!r}")
-    if inputs != "features":
-        if logits is None:
-            raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
-        features = logits.copy() if inputs == "logits" else np.concatenate([features, logits], 1)
     if normalize not in SEQUENCE_NORMALIZE:
         raise ValueError(f"normalize must be one of {SEQUENCE_NORMALIZE}, got {normalize!r}")
-    if normalize == "video":
-        features = standardize_per_video(features)
+    standardize = standardize_per_video if normalize == "video" else np.asarray
+    if inputs != "features" and logits is None:
+        raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
+    if inputs == "logits":
+        features = standardize(logits.copy())
+    elif inputs == "both":
+        features = standardize(np.concatenate([features, logits], 1))
+    elif inputs == "mixed":  # each part standardized on its own, as its members see it alone
+        features = np.concatenate([standardize(features), standardize(logits)], 1)
+    else:
+        features = standardize(features)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int8)
         if labels.shape[0] != features.shape[0]:

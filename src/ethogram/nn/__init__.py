@@ -21,6 +21,7 @@ from ethogram.nn.tgm import (
     SequenceEnsemble,
     TGMBase,
     TGMLayer,
+    create_mixed_ensemble,
     create_sequence_model,
     receptive_field,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "TGMLayer",
     "TwoStreamOutput",
     "channels_last_convs",
+    "create_mixed_ensemble",
     "create_model",
     "create_sequence_model",
     "list_models",
