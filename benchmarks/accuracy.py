@@ -11,12 +11,17 @@ model), then every held-out video is predicted twice: by the feature extractor a
 whole chain (sequence model + post-processing). Both are scored against the exact labels with
 :func:`ethogram.evaluate.metrics.evaluate_sequences`.
 
+``--sequence NAME=key=value,...`` (repeatable) also trains, on each configuration's features,
+sequence models with those overrides, and scores their chains beside the configuration's own:
+sequence settings compared on the same features, for a minute or two each.
+
 Prints one JSON object: per configuration, the macro F1 without background (features alone and
 the whole chain), per-behavior F1, segmental F1@50, edit score, and the wall-clock time of
-each training stage.
+each training stage; per ``--sequence`` variant, the same for its chain (``sequence_variants``).
 
     python benchmarks/accuracy.py                               # the fast preset, 6+4 videos
     python benchmarks/accuracy.py --config base= --config flow128=flow.size=128
+    python benchmarks/accuracy.py --sequence mixed=sequence.inputs=mixed
     python benchmarks/accuracy.py --frames 600 --train-videos 3 --heldout 2 \
         --config quick=train.epochs=2
 
@@ -60,8 +65,29 @@ def _score(predictor, videos, labels, names, outputs_dir: Path) -> dict:
     }
 
 
-def run_config(name: str, overrides: list[str], preset: str, sample, n_train: int, root: Path):
-    """Train one configuration on the first ``n_train`` sample videos; score the rest."""
+def _targets(features_f1: float, chain: dict) -> dict[str, bool]:
+    return {
+        "features_f1>=0.85": features_f1 >= 0.85,
+        "sequence_f1>=0.90": chain["f1_macro_no_background"] >= 0.90,
+        "sequence_beats_features": chain["f1_macro_no_background"] > features_f1,
+        "segmental_f1@50>=0.85": chain["segmental_f1@0.50"] >= 0.85,
+    }
+
+
+def run_config(
+    name: str,
+    overrides: list[str],
+    preset: str,
+    sample,
+    n_train: int,
+    root: Path,
+    sequence_variants: list[tuple[str, list[str]]] = (),
+):
+    """Train one configuration on the first ``n_train`` sample videos; score the rest.
+
+    Each of ``sequence_variants`` (name, overrides added to ``overrides``) is a further sequence
+    model trained on the same features and scored the same way.
+    """
     from ethogram.infer.extract import extract_project
     from ethogram.infer.predict import Predictor, project_labels
     from ethogram.io.labels import read_labels
@@ -96,13 +122,27 @@ def run_config(name: str, overrides: list[str], preset: str, sample, n_train: in
         out[stage] = _score(predictor, heldout, labels, list(SAMPLE_BEHAVIORS), outputs_dir)
         seconds[f"predict_heldout_{stage}"] = time.perf_counter() - start
     features_f1 = out["features"]["f1_macro_no_background"]
-    sequence_f1 = out["sequence"]["f1_macro_no_background"]
-    out["targets_met"] = {
-        "features_f1>=0.85": features_f1 >= 0.85,
-        "sequence_f1>=0.90": sequence_f1 >= 0.90,
-        "sequence_beats_features": sequence_f1 > features_f1,
-        "segmental_f1@50>=0.85": out["sequence"]["segmental_f1@0.50"] >= 0.85,
-    }
+    out["targets_met"] = _targets(features_f1, out["sequence"])
+    if sequence_variants:
+        out["sequence_variants"] = {}
+    for variant, extra in sequence_variants:
+        start = time.perf_counter()
+        model_dir = train_sequence(
+            project,
+            project.settings(preset, [*overrides, *extra]),
+            feature_model_dir=feature_dir,
+            progress=False,
+        )
+        trained = time.perf_counter() - start
+        predictor = Predictor(model_dir, label_arrays=project_labels(project))
+        chain = _score(predictor, heldout, labels, list(SAMPLE_BEHAVIORS), outputs_dir)
+        out["sequence_variants"][variant] = {
+            "overrides": extra,
+            "seconds": {"train_sequence": trained},
+            "sequence": chain,
+            "targets_met": _targets(features_f1, chain),
+        }
+        print(f"{name} / {variant}: done", file=sys.stderr, flush=True)
     return out
 
 
@@ -114,6 +154,13 @@ def main() -> None:
         action="append",
         default=None,
         help="NAME=key=value,key=value (repeatable); default: one run of the preset as it is",
+    )
+    parser.add_argument(
+        "--sequence",
+        action="append",
+        default=[],
+        help="NAME=key=value,... (repeatable): a further sequence model on each configuration's "
+        "features, scored beside it",
     )
     parser.add_argument(
         "--train-videos", type=int, default=6, help="labeled project videos (split 60/20/20)"
@@ -133,6 +180,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     configs = [_parse_config(c) for c in (args.config or ["preset="])]
+    variants = [_parse_config(c) for c in args.sequence]
     with tempfile.TemporaryDirectory(prefix="ethogram_accuracy_") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
@@ -160,7 +208,7 @@ def main() -> None:
         }
         for name, overrides in configs:
             results["configs"][name] = run_config(
-                name, overrides, args.preset, sample, args.train_videos, root
+                name, overrides, args.preset, sample, args.train_videos, root, variants
             )
             print(f"{name}: done", file=sys.stderr, flush=True)
         results["load_average_after"] = os.getloadavg()
