@@ -61,7 +61,12 @@ def build_sequence_model(
     from ethogram.nn.tgm import create_mixed_ensemble, create_sequence_model
 
     s = settings.sequence
-    shape = dict(n_filters=s.n_filters, filter_length=s.filter_length, num_layers=s.num_layers)
+    shape = dict(
+        n_filters=s.n_filters,
+        filter_length=s.filter_length,
+        num_layers=s.num_layers,
+        hidden=s.hidden,
+    )
     if s.inputs == "mixed":  # CNN features first, then the K logits (load_sequence_inputs)
         if in_features <= num_classes:
             raise ModelError(
@@ -74,7 +79,6 @@ def build_sequence_model(
             num_classes=num_classes,
             members=s.members,
             dropouts=[s.dropout, s.logits_dropout],
-            hidden=s.hidden,
             **shape,
         )
     else:
@@ -82,7 +86,6 @@ def build_sequence_model(
             s.arch,
             in_features=in_features,
             num_classes=num_classes,
-            hidden=s.hidden,
             dropout=s.dropout,
             members=s.members,
             **shape,

@@ -299,9 +299,8 @@ class SequenceEnsemble(nn.Module):
             raise ConfigError("a sequence ensemble needs at least one member")
         if columns is not None:
             columns = [(int(a), int(b)) for a, b in columns]
-            if len(columns) != len(members) or any(
-                a < 0 or b - a != m.in_features for (a, b), m in zip(columns, members, strict=False)
-            ):
+            widths = [b - a if a >= 0 else -1 for a, b in columns]
+            if widths != [m.in_features for m in members]:
                 raise ConfigError(
                     f"one column range per member, as wide as its inputs: got {columns} for "
                     f"members of widths {[m.in_features for m in members]}"
