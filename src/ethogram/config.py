@@ -156,6 +156,15 @@ class SequenceSettings(_Strict):
         "between videos of different animals and lighting) or with the training videos' "
         "statistics ('train', as DeepEthogram; for short clips).",
     )
+    out_of_fold: int = Field(
+        0,
+        ge=0,
+        description="Train the sequence model on out-of-fold logits: split the training videos "
+        "into this many folds, train one more feature extractor per fold on the other folds, "
+        "and feed the sequence model each training video's logits from the extractor that did "
+        "not see it (as on new videos). 0 or 1: off (the extractor's own logits, as "
+        "DeepEthogram). Costs about one more feature training.",
+    )
     window: int = Field(180, ge=8, description="Frames per training window.")
     n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")
     filter_length: int = Field(15, ge=3, description="Temporal length of each TGM filter.")

@@ -99,6 +99,7 @@ def load_sequence_inputs(
     stem: str | None = None,
     inputs: str = "features",
     normalize: str = "train",
+    logits: np.ndarray | None = None,
 ) -> SequenceInputs:
     """Read a video's features (and the feature extractor's logits) from its outputs file.
 
@@ -122,6 +123,9 @@ def load_sequence_inputs(
         ``"video"``: standardize each input column over this video's frames
         (:func:`standardize_per_video`; ``sequence.normalize``); ``"train"``: leave the values as
         stored (the model standardizes them with its training videos' statistics).
+    logits
+        Logits (T, K) to use instead of the group's: out-of-fold logits of a training video
+        (:mod:`ethogram.train.out_of_fold`).
 
     Returns
     -------
@@ -150,7 +154,14 @@ def load_sequence_inputs(
     if len(set(lengths.values())) != 1:
         raise OutputsError(f"{path}: group {group!r} datasets differ in length {lengths}")
     features = np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1)
-    logits = np.asarray(data["logits"], dtype=np.float32) if "logits" in data else None
+    if logits is not None:
+        logits = np.asarray(logits, dtype=np.float32)
+        classes = data["logits"].shape[1:] if "logits" in data else logits.shape[1:]
+        expected = (lengths[present[0]], *classes)
+        if logits.shape != expected:
+            raise OutputsError(f"{path}: replacement logits {logits.shape}, expected {expected}")
+    elif "logits" in data:
+        logits = np.asarray(data["logits"], dtype=np.float32)
     if inputs not in SEQUENCE_INPUTS:
         raise ValueError(f"inputs must be one of {SEQUENCE_INPUTS}, got {inputs!r}")
     if normalize not in SEQUENCE_NORMALIZE:

@@ -40,6 +40,7 @@ from ethogram.infer.sequence import (
     trained_feature_dir,
     write_sequence_outputs,
 )
+from ethogram.train.out_of_fold import out_of_fold_logits
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
 STAGE = "sequence"
@@ -76,8 +77,13 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     return split
 
 
-def _load_inputs(project, stems, feature_model_dir, settings, progress, with_labels=True):
-    """Features of ``stems``, extracting them first for videos whose outputs lack them."""
+def _load_inputs(
+    project, stems, feature_model_dir, settings, progress, with_labels=True, logits=None
+):
+    """Features of ``stems``, extracting them first for videos whose outputs lack them.
+
+    ``logits`` (video name -> array) replaces the stored logits of those videos.
+    """
     records = {r.stem: r for r in project.videos}
     arch = settings.features.arch
     missing = [
@@ -98,7 +104,12 @@ def _load_inputs(project, stems, feature_model_dir, settings, progress, with_lab
             )
         labels = project.read_labels(stem).values if with_labels else None
         loaded[stem] = load_inputs_for(
-            settings, record.outputs_path, group, labels=labels, stem=stem
+            settings,
+            record.outputs_path,
+            group,
+            labels=labels,
+            stem=stem,
+            logits=(logits or {}).get(stem),
         )
     return loaded
 
@@ -204,6 +215,20 @@ def train_sequence(
 
     split = read_split(feature_model_dir, labeled)
     inputs = _load_inputs(project, labeled, feature_model_dir, settings, progress)
+    out_of_fold = out_of_fold_logits(
+        project,
+        feature_model_dir,
+        settings.sequence.out_of_fold,
+        split["train"],
+        device=settings.device,
+        progress=progress,
+    )
+    if out_of_fold:  # the training videos as the feature extractor sees new videos
+        held = list(out_of_fold)
+        inputs.update(
+            _load_inputs(project, held, feature_model_dir, settings, progress, logits=out_of_fold)
+        )
+        seed_everything(settings.seed)  # the same start whether the folds trained now or before
     train_in = [inputs[s] for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
@@ -274,6 +299,7 @@ def train_sequence(
         "class_names": names,
         "feature_model_dir": str(feature_model_dir),
         "split": split,
+        "out_of_fold_videos": sorted(out_of_fold),
     }
     fit(
         model_dir,
