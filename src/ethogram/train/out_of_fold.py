@@ -140,14 +140,16 @@ def out_of_fold_logits(
         fold_dir = feature_model_dir / OUT_OF_FOLD_DIR / f"fold{k}"
         rest = [s for s in train if s not in held]
         split = {"train": rest, "val": list(main_split["val"]), "test": []}
+        finished = _finished(fold_dir)
         if progress:
             print(
-                f"out-of-fold {k + 1}/{len(groups)}: feature extractor on {len(rest)} videos, "
+                f"out-of-fold {k + 1}/{len(groups)}: feature extractor on {len(rest)} videos "
+                f"({'trained before, reused' if finished else 'training'}), "
                 f"logits for {', '.join(held)}",
                 file=sys.stderr,
                 flush=True,
             )
-        if not _finished(fold_dir):
+        if not finished:
             _train_fold(project, settings, split, fold_dir, len(rest) / len(train), progress)
         model = None
         for stem in held:
