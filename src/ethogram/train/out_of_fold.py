@@ -151,11 +151,9 @@ def out_of_fold_logits(
             )
         if not finished:
             _train_fold(project, settings, split, fold_dir, len(rest) / len(train), progress)
-        model = None
+        model = load_feature_model(fold_dir, settings.device)
         for stem in held:
             path = fold_dir / f"{stem}_outputs.h5"
-            if model is None:
-                model = load_feature_model(fold_dir, settings.device)
             if not is_extracted(path, model):
                 extract_video(project.video(stem).video_path, model, path, progress=progress)
             logits = read_outputs(path, model.name, ["logits"])["logits"]

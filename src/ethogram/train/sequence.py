@@ -109,7 +109,7 @@ def _load_inputs(
             group,
             labels=labels,
             stem=stem,
-            logits=(logits or {}).get(stem),
+            logits=logits.get(stem) if logits else None,
         )
     return loaded
 
@@ -214,7 +214,7 @@ def train_sequence(
     seed_everything(settings.seed)
 
     split = read_split(feature_model_dir, labeled)
-    inputs = _load_inputs(project, labeled, feature_model_dir, settings, progress)
+    # the training videos' logits as the feature extractor gives them for new videos (if asked)
     out_of_fold = out_of_fold_logits(
         project,
         feature_model_dir,
@@ -223,12 +223,11 @@ def train_sequence(
         device=settings.device,
         progress=progress,
     )
-    if out_of_fold:  # the training videos as the feature extractor sees new videos
-        held = list(out_of_fold)
-        inputs.update(
-            _load_inputs(project, held, feature_model_dir, settings, progress, logits=out_of_fold)
-        )
+    if out_of_fold:
         seed_everything(settings.seed)  # the same start whether the folds trained now or before
+    inputs = _load_inputs(
+        project, labeled, feature_model_dir, settings, progress, logits=out_of_fold
+    )
     train_in = [inputs[s] for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
