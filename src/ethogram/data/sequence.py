@@ -46,12 +46,15 @@ class SequenceInputs:
         float32 (T, K): the feature extractor's logits (TGMJ input), or None.
     labels
         int8 (T, K) with 1/0/-1, or None for an unlabeled video.
+    spatial_columns
+        How many of the first ``features`` columns are spatial features (0 if none).
     """
 
     stem: str
     features: np.ndarray
     logits: np.ndarray | None = None
     labels: np.ndarray | None = None
+    spatial_columns: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -169,6 +172,9 @@ def load_sequence_inputs(
     standardize = standardize_per_video if normalize == "video" else np.asarray
     if inputs != "features" and logits is None:
         raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
+    spatial_columns = 0
+    if inputs != "logits" and present[0] == "spatial_features":
+        spatial_columns = int(np.prod(parts[0].shape[1:]))
     if inputs == "logits":
         features = standardize(logits.copy())
     elif inputs == "both":
@@ -184,7 +190,13 @@ def load_sequence_inputs(
                 f"{stem}: labels have {labels.shape[0]} frames but {path} has "
                 f"{features.shape[0]}; re-run feature extraction for this video"
             )
-    return SequenceInputs(stem=stem, features=features, logits=logits, labels=labels)
+    return SequenceInputs(
+        stem=stem,
+        features=features,
+        logits=logits,
+        labels=labels,
+        spatial_columns=spatial_columns,
+    )
 
 
 def window_starts(n_frames: int, window: int, offset: int = 0) -> np.ndarray:

@@ -232,6 +232,9 @@ def train_sequence(
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
     mean, std = feature_statistics(train_in)
+    # the model standardizes its inputs with (mean, std): a smaller std for the spatial columns
+    # scales them by sequence.spatial_weight, in training and, from the saved model, at inference
+    std[: train_in[0].spatial_columns] /= settings.sequence.spatial_weight
     model = build_sequence_model(settings, in_features, len(names), mean, std).to(device)
     frac = positive_fraction(train_in)
     model.net.init_output_bias(torch.as_tensor(frac))
