@@ -427,6 +427,7 @@ _ABSENT_FROM_OLDER_FILES = {
     ("sequence", "members"): 1,
     ("sequence", "inputs"): "features",
     ("train", "keep"): "best",
+    ("sequence", "spatial_weight"): 1.0,
 }
 
 

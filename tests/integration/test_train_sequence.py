@@ -178,6 +178,27 @@ def test_a_mixed_sequence_model_reads_features_and_logits_in_separate_members(tm
     np.testing.assert_allclose(stored, sigmoid(sequence_logits(loaded.model, inputs)), atol=1e-5)
 
 
+def test_spatial_weight_scales_the_spatial_inputs_in_training_and_prediction(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=4, n_frames=120)
+    plain_dir = train_sequence(project, _settings("sequence.epochs=1"), progress=False)
+    plain = load_sequence_model(plain_dir)
+    settings = _settings("sequence.epochs=1", "sequence.spatial_weight=0.25")
+    model_dir = train_sequence(project, settings, progress=False)
+    assert model_dir != plain_dir
+    weighted = load_sequence_model(model_dir)
+    assert weighted.settings.sequence.spatial_weight == 0.25
+    record = project.videos[0]
+    inputs = weighted.load_inputs(record.outputs_path, "resnet18")
+    assert inputs.spatial_columns == 8  # make_feature_project: 8 spatial, then 8 flow columns
+    x = torch.from_numpy(inputs.features)
+    a, b = plain.model._normalized(x), weighted.model._normalized(x)
+    torch.testing.assert_close(b[:, :8], 0.25 * a[:, :8])  # the spatial block, scaled
+    torch.testing.assert_close(b[:, 8:], a[:, 8:])  # the flow block, as it was
+    # the stored probabilities are the saved model's (the weight travels with it)
+    stored = read_outputs(record.outputs_path, "tgmj")["P"]
+    np.testing.assert_allclose(stored, sigmoid(sequence_logits(weighted.model, inputs)), atol=1e-5)
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=120)
     model_dir = train_sequence(project, _settings("sequence.epochs=2"), progress=False)

@@ -53,6 +53,12 @@ def test_out_of_range_value_is_rejected():
         load_settings("fast", overrides=["features.flow_weight=2"])
 
 
+def test_spatial_weight_must_be_in_zero_one():
+    for value in ("0", "1.5"):
+        with pytest.raises(ConfigError, match="sequence.spatial_weight"):
+            load_settings("fast", overrides=[f"sequence.spatial_weight={value}"])
+
+
 def test_override_without_equals_is_explained():
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["train.epochs"])

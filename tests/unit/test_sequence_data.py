@@ -105,6 +105,7 @@ def test_features_are_read_from_the_outputs_file_and_concatenated(tmp_path):
     assert inputs.stem == "v1"
     assert inputs.features.shape == (6, 7)
     np.testing.assert_array_equal(inputs.features[0], [1, 1, 1, 1, 2, 2, 2])
+    assert inputs.spatial_columns == 4  # the spatial block comes first
     with pytest.raises(EthogramError, match="labels have 5 frames"):
         load_sequence_inputs(path, "resnet18", labels=np.zeros((5, 3), np.int8))
     write_group(path, "tgmj", {"P": np.zeros((6, 3), np.float32), "class_names": NAMES})
@@ -131,6 +132,7 @@ def test_logits_or_both_can_be_the_per_frame_input(tmp_path):
     both = load_sequence_inputs(path, "resnet18", inputs="both")
     assert both.features.shape == (6, 10)
     np.testing.assert_array_equal(both.features[:, 7:], logits)
+    assert (only.spatial_columns, both.spatial_columns) == (0, 4)
     # mixed: the same columns, each block standardized over the video on its own
     mixed = load_sequence_inputs(path, "resnet18", inputs="mixed", normalize="video")
     alone = load_sequence_inputs(path, "resnet18", inputs="logits", normalize="video")
