@@ -157,14 +157,14 @@ class SequenceSettings(_Strict):
         "statistics ('train', as DeepEthogram; for short clips).",
     )
     spatial_weight: float = Field(
-        1.0,
+        0.25,
         gt=0,
         le=1,
         description="Weight of the spatial (single-frame) features beside the flow features in "
         "the sequence model's input, after standardization. Below 1 the model leans on motion: "
         "the spatial stream, fine-tuned on a few videos, remembers their animals' postures, and "
         "a posture seen rarely in training (a curled animal grooming its flank) is read as the "
-        "behavior it usually goes with (turning).",
+        "behavior it usually goes with (turning). 1: as DeepEthogram.",
     )
     out_of_fold: int = Field(
         0,

@@ -180,7 +180,8 @@ def test_a_mixed_sequence_model_reads_features_and_logits_in_separate_members(tm
 
 def test_spatial_weight_scales_the_spatial_inputs_in_training_and_prediction(tmp_path):
     project = make_feature_project(tmp_path / "proj", n_videos=4, n_frames=120)
-    plain_dir = train_sequence(project, _settings("sequence.epochs=1"), progress=False)
+    settings = _settings("sequence.epochs=1", "sequence.spatial_weight=1")
+    plain_dir = train_sequence(project, settings, progress=False)
     plain = load_sequence_model(plain_dir)
     settings = _settings("sequence.epochs=1", "sequence.spatial_weight=0.25")
     model_dir = train_sequence(project, settings, progress=False)

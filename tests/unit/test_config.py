@@ -92,6 +92,8 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
         # saved before train.keep were kept at the best epoch
         ("sequence", "inputs", "features", "logits", "features"),
         ("train", "keep", "last", "last", "best"),
+        # sequence models saved before the setting weighed spatial and flow features alike
+        ("sequence", "spatial_weight", 0.25, 0.5, 1.0),
     ],
 )
 def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(
