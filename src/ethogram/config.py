@@ -137,6 +137,13 @@ class TrainSettings(_Strict):
     augment_invert: float = Field(
         0.5, ge=0, le=1, description="Probability of inverting a clip's intensities (coat colour)."
     )
+    augment_rotation: float = Field(
+        180.0,
+        ge=0,
+        le=180,
+        description="Largest rotation of a training clip, in degrees either way (180: any "
+        "heading, as a top-down camera sees; lower it for side views).",
+    )
     num_workers: int = Field(0, ge=0)
 
 
