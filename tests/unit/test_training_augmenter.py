@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from ethogram.config import load_settings
+from ethogram.data.augment import training_augmenter
 from ethogram.errors import ConfigError
-from ethogram.train.features import training_augmenter
 
 
 def _flow_headings(rotation: str, n: int = 400) -> np.ndarray:

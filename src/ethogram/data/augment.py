@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Augmenter", "geometric_transform"]
+if TYPE_CHECKING:
+    from ethogram.config import TrainSettings
+
+__all__ = ["Augmenter", "geometric_transform", "training_augmenter"]
 
 
 @dataclass
@@ -144,3 +148,26 @@ def _warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     grid = F.affine_grid(theta.to(flat.dtype), list(flat.shape), align_corners=False)
     out = F.grid_sample(flat, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return out.reshape(shape)
+
+
+def training_augmenter(train: TrainSettings) -> Augmenter | None:
+    """The batch augmentation of the feature stage, from the ``train`` settings.
+
+    Parameters
+    ----------
+    train
+        ``settings.train``: ``augment`` turns augmentation on; ``augment_rotation`` (degrees
+        either way), ``augment_color`` and ``augment_invert`` set its amplitudes.
+
+    Returns
+    -------
+    Augmenter or None
+        None when ``train.augment`` is false.
+    """
+    if not train.augment:
+        return None
+    return Augmenter(
+        max_rotation_deg=train.augment_rotation,
+        color=train.augment_color,
+        invert=train.augment_invert,
+    )

@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ethogram.config import Settings, TrainSettings, read_settings, save_settings
+from ethogram.config import Settings, read_settings, save_settings
 from ethogram.data.animal_crop import resolve_crop
-from ethogram.data.augment import Augmenter
+from ethogram.data.augment import training_augmenter
 from ethogram.data.clips import (
     ClipBatch,
     ClipSampler,
@@ -77,7 +77,6 @@ __all__ = [
     "build_feature_model",
     "phase_schedule",
     "train_features",
-    "training_augmenter",
 ]
 
 PHASES = ("spatial", "flow", "fused")
@@ -164,29 +163,6 @@ def _load_videos(
 
 
 # ---- the trainer --------------------------------------------------------------------------------
-def training_augmenter(train: TrainSettings) -> Augmenter | None:
-    """The batch augmentation of the feature stage, from the ``train`` settings.
-
-    Parameters
-    ----------
-    train
-        ``settings.train``: ``augment`` turns augmentation on; ``augment_rotation`` (degrees
-        either way), ``augment_color`` and ``augment_invert`` set its amplitudes.
-
-    Returns
-    -------
-    Augmenter or None
-        None when ``train.augment`` is false.
-    """
-    if not train.augment:
-        return None
-    return Augmenter(
-        max_rotation_deg=train.augment_rotation,
-        color=train.augment_color,
-        invert=train.augment_invert,
-    )
-
-
 class _FeatureTrainer:
     """State shared by the epoch callbacks of :func:`train_features`."""
 
