@@ -1,0 +1,276 @@
+"""Train a project's stages in order: flow (MotionNet), features, feature extraction, sequence.
+
+:func:`train_project` is what ``ethogram train`` and the GUI's Train action run. Notes (the stage
+starting, each stage's model folder and validation score, where to resume after an interruption)
+go to the logger ``ethogram.train``; long steps show :mod:`ethogram.progress` bars.
+
+Examples
+--------
+>>> result = train_project("mice_project", overrides=["train.epochs=10"])  # doctest: +SKIP
+>>> result.model_dir("sequence")  # doctest: +SKIP
+PosixPath('mice_project/models/250101_120000_sequence_tgmj')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ethogram.errors import ConfigError, ModelError, ProjectError
+from ethogram.readiness import STAGES, why_cannot_train
+
+logger = logging.getLogger("ethogram.train")
+
+__all__ = ["STAGES", "StageResult", "TrainResult", "train_project"]
+
+
+@dataclass
+class StageResult:
+    """One trained stage: its model folder and the scores in its ``metrics.json``.
+
+    Attributes
+    ----------
+    stage
+        ``flow``, ``features`` or ``sequence``.
+    model_dir
+        The model folder written.
+    val_f1
+        Macro F1 on every validation frame at the end of training (None if not recorded).
+    best_epoch_val_f1
+        Best macro F1 of the per-epoch validations (None if not recorded).
+    test_f1
+        Macro F1 on the test videos after post-processing (None without test videos).
+    """
+
+    stage: str
+    model_dir: Path
+    val_f1: float | None = None
+    best_epoch_val_f1: float | None = None
+    test_f1: float | None = None
+
+    @property
+    def validation_f1(self) -> float | None:
+        """The final validation macro F1, else the best per-epoch one (None if neither)."""
+        return self.val_f1 if self.val_f1 is not None else self.best_epoch_val_f1
+
+    def summary(self) -> str:
+        """One line: the stage, its folder and its best-known validation (and test) score."""
+        line = f"{self.stage}: {self.model_dir}"
+        if self.val_f1 is not None:
+            line += f"  (validation macro F1 {self.val_f1:.3f})"
+        elif self.best_epoch_val_f1 is not None:
+            line += f"  (best validation macro F1 {self.best_epoch_val_f1:.3f})"
+        if self.test_f1 is not None:
+            line += f"  (test macro F1 {self.test_f1:.3f})"
+        return line
+
+
+@dataclass
+class TrainResult:
+    """The stages trained by :func:`train_project`, in order."""
+
+    project_root: Path
+    stages: list[StageResult] = field(default_factory=list)
+
+    def model_dir(self, stage: str) -> Path | None:
+        """The model folder trained for ``stage`` (None if that stage did not run)."""
+        found = [s.model_dir for s in self.stages if s.stage == stage]
+        return found[-1] if found else None
+
+
+def stage_result(stage: str, model_dir: Path) -> StageResult:
+    """The scores of a finished model folder, read from its ``metrics.json``."""
+    try:
+        metrics = json.loads((model_dir / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        metrics = {}
+    epochs = metrics.get("epochs") or []
+    scores = [e.get("val_f1_macro") for e in epochs if e.get("val_f1_macro") is not None]
+    test = (metrics.get("test") or {}).get("sequence_postprocessed") or {}
+    return StageResult(
+        stage,
+        Path(model_dir),
+        val_f1=(metrics.get("val") or {}).get("f1_macro"),  # every validation frame, at the end
+        best_epoch_val_f1=max(scores) if scores else None,
+        test_f1=test.get("f1_macro"),
+    )
+
+
+def _stage_of(model_dir: Path) -> str:
+    """The stage of a model folder, from its metrics.json or its name (<date>_<time>_<stage>)."""
+    metrics = model_dir / "metrics.json"
+    if metrics.is_file():
+        try:
+            stage = json.loads(metrics.read_text()).get("stage")
+        except json.JSONDecodeError:
+            stage = None
+        if stage in STAGES:
+            return stage
+    parts = model_dir.name.split("_")
+    if len(parts) >= 3 and parts[2] in STAGES:
+        return parts[2]
+    raise ModelError(
+        f"{model_dir}: cannot tell which stage this model folder is (expected a name like "
+        "<date>_<time>_<stage>_<tag> with stage flow, features or sequence)"
+    )
+
+
+def _flow_model(project, settings) -> Path | None:
+    """The MotionNet folder the feature stage should use (None for DIS flow)."""
+    if settings.flow.method != "motionnet":
+        return None
+    if settings.flow.model_dir:
+        return Path(settings.flow.model_dir)
+    latest = project.latest_model("flow")
+    if latest is None:
+        raise ModelError(
+            f"{project.root}: flow.method is motionnet but no trained MotionNet is in "
+            f"{project.models_dir}; run `ethogram train {project.root} --stage flow` first "
+            "(or set flow.method=dis)"
+        )
+    return latest
+
+
+def _run_stage(stage, project, settings, resume, feature_dir, progress: bool) -> Path:
+    """Run one stage; returns its model folder."""
+    if stage == "flow":
+        from ethogram.flow.train import train_flow
+
+        return Path(train_flow(project, settings, resume=resume, progress=progress))
+    if stage == "features":
+        from ethogram.train.features import train_features
+
+        flow_dir = _flow_model(project, settings)
+        if flow_dir is not None:
+            settings.flow.model_dir = str(flow_dir)
+        return Path(train_features(project, settings, resume=resume, progress=progress))
+    from ethogram.train.sequence import train_sequence
+
+    return Path(
+        train_sequence(
+            project, settings, feature_model_dir=feature_dir, resume=resume, progress=progress
+        )
+    )
+
+
+def _interrupted_dir(project, stage: str, before: set[Path], resume: Path | None) -> Path | None:
+    if resume is not None:
+        return resume
+    new = [p for p in project.model_dirs(stage) if p not in before]
+    for path in reversed(new):
+        if (path / "checkpoint.pt").is_file():
+            return path
+    return None
+
+
+def _stages(stage: str | None, resume: Path | None, settings) -> list[str]:
+    if resume is not None:
+        if not resume.is_dir():
+            raise ModelError(f"{resume}: model folder not found")
+        resumed_stage = _stage_of(resume)
+        if stage is not None and stage != resumed_stage:
+            raise ConfigError(f"--resume {resume} is a {resumed_stage} model, not {stage}")
+        stages = [resumed_stage] if stage else list(STAGES[STAGES.index(resumed_stage) :])
+    else:
+        stages = [stage] if stage else list(STAGES)
+    if stage is None and settings.flow.method != "motionnet" and "flow" in stages:
+        stages.remove("flow")
+    return stages
+
+
+def train_project(
+    project,
+    stage: str | None = None,
+    preset: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    resume: str | Path | None = None,
+    device: str | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train one stage of a project, or every stage in order.
+
+    Without ``stage``: flow (only when ``flow.method=motionnet``), features, feature extraction
+    for every video, sequence. Each stage writes ``models/<date>_<time>_<stage>_<tag>/``. A stop
+    (Ctrl-C, or the process killed) keeps the last finished epoch in that folder's
+    ``checkpoint.pt``; ``resume`` continues from it, then runs the later stages (unless ``stage``
+    is given).
+
+    Parameters
+    ----------
+    project
+        A :class:`~ethogram.project.Project` or its folder.
+    stage
+        ``flow``, ``features`` or ``sequence`` (default: every stage).
+    preset
+        Settings preset (default: the project's).
+    overrides
+        ``key=value`` settings, applied after the preset and the project's own settings.
+    resume
+        A model folder to continue from its last checkpoint.
+    device
+        ``auto``, ``cpu`` or ``cuda`` (default: the settings').
+    progress
+        Show progress bars and per-epoch lines.
+
+    Returns
+    -------
+    TrainResult
+        The model folder and scores of every stage trained, in order.
+
+    Raises
+    ------
+    ProjectError
+        If the project cannot be trained (see :func:`ethogram.readiness.why_cannot_train`).
+    ConfigError, ModelError
+        On a bad setting, stage, or model folder to resume.
+    """
+    from ethogram.project import Project
+
+    if not isinstance(project, Project):
+        project = Project.open(project)
+    if stage is not None and stage not in STAGES:
+        raise ConfigError(f"--stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    overrides = list(overrides)
+    if device is not None:
+        overrides.append(f"device={device}")
+    settings = project.settings(preset, overrides)
+    resume = Path(resume) if resume is not None else None
+    stages = _stages(stage, resume, settings)
+    if stages != ["flow"]:
+        # a sequence stage alone needs a feature extractor, unless it resumes (its own is kept)
+        alone = "sequence" if stages == ["sequence"] and resume is None else None
+        reason = why_cannot_train(project, alone)
+        if reason is not None:
+            raise ProjectError(reason)
+
+    result = TrainResult(project.root)
+    feature_dir = None
+    for current in stages:
+        if current == "sequence" and stage is None and feature_dir is not None:
+            from ethogram.infer.extract import extract_project
+
+            logger.info("Extracting features of every video")
+            extract_project(project, model_dir=feature_dir, progress=progress)
+        before = set(project.model_dirs(current))
+        this_resume = resume if resume is not None and current == stages[0] else None
+        logger.info(f"Training stage {current}" + (f" (resuming {resume})" if this_resume else ""))
+        try:
+            model_dir = _run_stage(current, project, settings, this_resume, feature_dir, progress)
+        except KeyboardInterrupt:
+            where = _interrupted_dir(project, current, before, this_resume)
+            if where is not None:
+                logger.warning(
+                    f"Training stopped. The last finished epoch is saved in {where}; continue "
+                    f"with:\n  ethogram train {project.root} --resume {where}"
+                )
+            raise
+        done = stage_result(current, model_dir)
+        result.stages.append(done)
+        logger.info(done.summary())
+        if current == "features":
+            feature_dir = model_dir
+        if current == "flow":
+            settings.flow.model_dir = str(model_dir)
+    return result

@@ -1,0 +1,53 @@
+"""Training as a library call: results, notes on the ``ethogram.train`` logger, errors."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from ethogram.errors import ConfigError, ProjectError
+from ethogram.train.pipeline import train_project
+from tests.integration.test_train_sequence import FEATURE_DIR, make_feature_project
+
+SEQUENCE = [
+    "device=cpu",
+    "sequence.epochs=1",
+    "sequence.window=48",
+    "sequence.hidden=8",
+    "sequence.n_filters=4",
+    "sequence.num_layers=1",
+    "sequence.steps_per_epoch=2",
+]
+
+
+def test_the_sequence_stage_returns_its_folder_and_validation_f1_and_logs_notes(tmp_path, caplog):
+    project = make_feature_project(tmp_path / "proj", n_videos=4, n_frames=80)
+    with caplog.at_level(logging.INFO, logger="ethogram.train"):
+        result = train_project(project.root, stage="sequence", overrides=SEQUENCE, progress=False)
+    [done] = result.stages
+    assert done.stage == "sequence" and result.model_dir("sequence") == done.model_dir
+    assert done.model_dir.parent == project.models_dir and (done.model_dir / "best.pt").is_file()
+    assert 0.0 <= done.validation_f1 <= 1.0
+    assert result.model_dir("features") is None
+    notes = [r.getMessage() for r in caplog.records if r.name == "ethogram.train"]
+    assert notes[0] == "Training stage sequence"
+    assert notes[1] == done.summary()
+    assert f"validation macro F1 {done.validation_f1:.3f}" in notes[1]
+
+
+def test_training_without_labels_raises_the_readiness_message_before_any_folder(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=2, n_frames=60)
+    for record in project.videos:
+        record.labels_path.unlink()
+    with pytest.raises(ProjectError, match="no labeled videos"):
+        train_project(project, progress=False)
+    assert [p.name for p in project.model_dirs()] == [FEATURE_DIR]
+
+
+def test_a_resume_folder_of_another_stage_is_refused(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=2, n_frames=60)
+    with pytest.raises(ConfigError, match="is a features model, not sequence"):
+        train_project(project, stage="sequence", resume=project.models_dir / FEATURE_DIR)
+    assert np.all([p.name == FEATURE_DIR for p in project.model_dirs()])
