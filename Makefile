@@ -27,6 +27,7 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/python benchmarks/video_decode.py

@@ -103,7 +103,7 @@ def run_preset(preset: str, n_frames: int, size: int, threads: int, steps: int) 
 
     torch.set_num_threads(threads)
     from ethogram.infer.extract import extract_video, load_feature_model
-    from ethogram.train.common import read_metrics
+    from ethogram.models.folder import read_metrics
     from ethogram.train.features import train_features
 
     with tempfile.TemporaryDirectory(prefix="ethogram_bench_") as tmp:

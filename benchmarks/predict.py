@@ -69,7 +69,7 @@ def train_project(root: Path, preset: str, pairs) -> object:
         project.add_video(video, labels=labels)
     settings = project.settings(overrides=TRAIN_OVERRIDES)
     if settings.flow.method == "motionnet":
-        from ethogram.flow.train import train_flow
+        from ethogram.train.flow import train_flow
 
         settings.flow.model_dir = str(train_flow(project, settings, progress=False))
     feature_dir = train_features(project, settings, progress=False)

@@ -13,10 +13,10 @@ from ethogram.config import load_settings
 from ethogram.errors import FlowError, ModelError
 from ethogram.flow import dis
 from ethogram.flow.api import compute_flow, iter_video_flow, load_motionnet, video_flow
-from ethogram.flow.train import train_flow
 from ethogram.io.video import read_video, video_info, write_video
 from ethogram.nn.motionnet import build_motionnet
 from ethogram.project import Project
+from ethogram.train.flow import train_flow
 from tests.conftest import run_cli
 from tests.unit.test_flow_dis import translated_texture
 

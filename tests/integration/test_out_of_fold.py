@@ -9,7 +9,8 @@ import torch
 from ethogram.data.clips import load_split
 from ethogram.infer.extract import extract_project
 from ethogram.io.outputs import read_outputs
-from ethogram.train.common import load_training_checkpoint, read_metrics
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.models.folder import read_metrics
 from ethogram.train.features import train_features
 from ethogram.train.out_of_fold import OUT_OF_FOLD_DIR, fold_groups, out_of_fold_logits
 from ethogram.train.sequence import train_sequence

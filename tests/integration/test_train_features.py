@@ -13,9 +13,10 @@ import yaml
 from ethogram.errors import ModelError
 from ethogram.io.labels import write_labels
 from ethogram.io.video import write_video
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.models.folder import read_metrics
 from ethogram.project import Project
 from ethogram.sample import SAMPLE_BEHAVIORS, render_sample
-from ethogram.train.common import load_training_checkpoint, read_metrics
 from ethogram.train.features import train_features
 
 TINY = [

@@ -23,8 +23,8 @@ from ethogram.infer.sequence import (
 )
 from ethogram.io.labels import write_labels
 from ethogram.io.outputs import list_groups, read_outputs, write_group
+from ethogram.models.checkpoint import save_checkpoint
 from ethogram.project import Project
-from ethogram.train.common import save_checkpoint
 from ethogram.train.sequence import train_sequence
 
 NAMES = ["background", "groom", "rear"]

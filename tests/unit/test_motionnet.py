@@ -10,8 +10,8 @@ from ethogram.config import FlowSettings
 from ethogram.errors import ConfigError, FlowError, ModelError
 from ethogram.flow.api import MotionNetFlowStream, compute_flow, load_motionnet
 from ethogram.flow.losses import motionnet_loss
+from ethogram.models.checkpoint import save_checkpoint
 from ethogram.nn.motionnet import build_motionnet, resize_flow
-from ethogram.train.common import save_checkpoint
 from tests.unit.test_flow_dis import translated_texture
 
 

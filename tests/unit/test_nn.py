@@ -1,4 +1,4 @@
-"""Image backbones by name, checkpoints, ImageNet weights and two-stream fusion."""
+"""Image backbones by name, ImageNet weights and two-stream fusion."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from ethogram.errors import ConfigError, ModelError
+from ethogram.errors import ConfigError
 from ethogram.nn import (
     HiddenTwoStream,
     TwoStreamOutput,
     channels_last_convs,
     create_model,
     list_models,
-    load_checkpoint,
     mirror_averaged,
     mirror_inputs,
 )
@@ -144,49 +143,6 @@ def test_flow_adapted_first_layer_has_flow_channels_and_keeps_activation_scale()
 def test_efficientnet_pretrained_with_other_width_raises_config_error() -> None:
     with pytest.raises(ConfigError, match="width=1.0"):
         create_model("efficientnet_lite0", pretrained=True, width=0.5)
-
-
-def test_load_checkpoint_round_trips_state_dict_and_training_checkpoint(tmp_path) -> None:
-    source = create_model("resnet18", in_chans=4, num_classes=3, width=0.25)
-    torch.save(source.state_dict(), tmp_path / "best.pt")
-    torch.save({"model": source.state_dict(), "epoch": 2}, tmp_path / "checkpoint.pt")
-    x = _images(4, 32)
-    for name in ("best.pt", "checkpoint.pt"):
-        target = create_model("resnet18", in_chans=4, num_classes=3, width=0.25)
-        load_checkpoint(target, tmp_path / name)
-        with torch.no_grad():
-            assert torch.equal(target.eval()(x), source.eval()(x))
-
-
-def test_wrong_shape_checkpoint_raises_model_error_naming_file_and_key(tmp_path) -> None:
-    path = tmp_path / "best.pt"
-    torch.save(create_model("resnet18", in_chans=3, width=0.25).state_dict(), path)
-    target = create_model("resnet18", in_chans=20, width=0.25)
-    with pytest.raises(ModelError) as info:
-        load_checkpoint(target, path)
-    message = str(info.value)
-    assert str(path) in message
-    assert "'conv1.weight'" in message
-    assert "(16, 3, 7, 7)" in message and "(16, 20, 7, 7)" in message
-
-
-def test_checkpoint_of_other_architecture_raises_model_error_naming_key(tmp_path) -> None:
-    path = tmp_path / "best.pt"
-    torch.save(create_model("resnet18", width=0.25, num_classes=2).state_dict(), path)
-    with pytest.raises(ModelError, match=r"best\.pt.*missing key 'conv_stem\.weight'"):
-        load_checkpoint(create_model("efficientnet_lite0"), path)
-    with pytest.raises(ModelError, match=r"unexpected key 'fc\.weight'"):
-        load_checkpoint(create_model("resnet18", width=0.25), path)
-
-
-def test_missing_or_corrupt_checkpoint_raises_model_error(tmp_path) -> None:
-    model = create_model("resnet18", width=0.25)
-    with pytest.raises(ModelError, match="not found"):
-        load_checkpoint(model, tmp_path / "nope.pt")
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ModelError, match=r"bad\.pt: not a readable weights file"):
-        load_checkpoint(model, bad)
 
 
 def _two_stream(fusion: str, flow_weight: float = 0.5) -> HiddenTwoStream:

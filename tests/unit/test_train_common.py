@@ -1,24 +1,15 @@
-"""Shared training machinery: checkpoints, resume, early stopping, metrics.json, curves."""
+"""Shared training machinery: resume, early stopping, metrics.json, curves."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 import torch
 from torch import nn
 
-from ethogram.errors import ConfigError, ModelError
-from ethogram.train.common import (
-    BEST_NAME,
-    CHECKPOINT_NAME,
-    EarlyStopping,
-    choose_device,
-    fit,
-    load_training_checkpoint,
-    read_metrics,
-    seed_everything,
-)
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, read_metrics
+from ethogram.train.common import EarlyStopping, fit, seed_everything
 
 
 def _problem(seed: int = 0):
@@ -40,13 +31,6 @@ def _problem(seed: int = 0):
         return {"val_loss": float(loss), "score": -float(loss), "per_class": [1.0, float("nan")]}
 
     return model, optimizer, train_epoch, validate
-
-
-def test_choose_device_auto_gives_cpu_or_cuda_and_rejects_unknown():
-    assert choose_device("auto").type in ("cpu", "cuda")
-    assert choose_device("cpu").type == "cpu"
-    with pytest.raises(ConfigError):
-        choose_device("tpu")
 
 
 def test_early_stopping_stops_after_patience_epochs_without_improvement():
@@ -100,10 +84,3 @@ def test_fit_stops_early_when_monitor_does_not_improve(tmp_path):
         validate=lambda epoch: {"score": 1.0}, monitor="score", patience=2,
     )  # fmt: skip
     assert result.stopped_early and len(result.history) == 3 and result.best_epoch == 0
-
-
-def test_corrupt_checkpoint_gives_model_error(tmp_path):
-    path = tmp_path / CHECKPOINT_NAME
-    path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ModelError, match="checkpoint"):
-        load_training_checkpoint(path)

@@ -33,15 +33,6 @@ EPILOG = """Examples:
 """
 
 
-def _model_dir(project, model: str | None) -> Path | None:
-    if model is None:
-        return None
-    path = Path(model)
-    if not path.exists() and (project.models_dir / model).exists():
-        path = project.models_dir / model
-    return path
-
-
 def extract(
     project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
     videos: list[str] = typer.Argument(
@@ -55,12 +46,13 @@ def extract(
     ),
 ) -> None:
     from ethogram.infer.extract import extract_project
+    from ethogram.models.folder import find_model_dir
     from ethogram.project import Project
 
     project = Project.open(project_path)
     paths = extract_project(
         project,
-        model_dir=_model_dir(project, model),
+        model_dir=find_model_dir(project, model) if model is not None else None,
         videos=videos or None,
         overwrite=overwrite,
         progress=True,

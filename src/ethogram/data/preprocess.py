@@ -146,11 +146,6 @@ def flow_to_tensor(flow: np.ndarray, device: Any = None) -> torch.Tensor:
     return x.flatten(1, 2)
 
 
-def is_3d(arch: str) -> bool:
-    """True for networks that take ``(B, C, T, H, W)`` clips (e.g. ``resnet3d18``)."""
-    return "3d" in arch.lower()
-
-
 def _flow_from_rgb(flow_size: int, input_size: int, cropped: bool) -> bool:
     """Flow is computed from the spatial stream's frames when they are whole and the right size."""
     return flow_size == input_size and not cropped

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ethogram.errors import EthogramError, LabelError, ModelError, ProjectError
+from ethogram.errors import EthogramError, LabelError, ProjectError
 from ethogram.evaluate.metrics import (
     BACKGROUND,
     SequencePair,
@@ -247,16 +247,11 @@ class ProjectPairs:
 def find_model(project, model: str | Path | None = None) -> Path | None:
     """``model`` (a path, or a folder name in PROJECT/models), else the latest sequence model,
     else the latest feature model, else None."""
+    from ethogram.models.folder import find_model_dir, latest_model_dir
+
     if model is not None:
-        for path in (Path(model), project.models_dir / str(model)):
-            if path.is_dir():
-                return path
-        raise ModelError(f"{model}: model folder not found (also looked in {project.models_dir})")
-    for stage in ("sequence", "features"):
-        path = project.latest_model(stage)
-        if path is not None:
-            return path
-    return None
+        return find_model_dir(project, model)
+    return latest_model_dir(project, ("sequence", "features"), required=False)
 
 
 def _read_split(project, model_dir: Path | None) -> tuple[dict | None, Path | None]:

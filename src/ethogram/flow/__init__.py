@@ -11,7 +11,7 @@ Flow arrays are float32 ``(T-1, 2, H, W)``: channel 0 is dx, channel 1 is dy, in
 at the resolution they were computed at; ``flow[t]`` maps frame ``t`` to frame ``t + 1`` (frame
 ``t`` at ``x`` is found in frame ``t + 1`` at ``x + flow[t](x)``).
 
-Submodules: ``dis`` (OpenCV DIS flow), ``losses`` (unsupervised MotionNet losses), ``train``
-(MotionNet training on a project), ``preview`` (color coding), ``api`` (the interface). This package
-imports nothing heavy at import time.
+Submodules: ``dis`` (OpenCV DIS flow), ``losses`` (unsupervised MotionNet losses), ``preview``
+(color coding), ``api`` (the interface). MotionNet training is :mod:`ethogram.train.flow`. This
+package imports nothing heavy at import time.
 """

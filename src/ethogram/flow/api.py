@@ -308,7 +308,7 @@ def load_motionnet(model_dir: str | Path, device: str = "cpu") -> nn.Module:
     Parameters
     ----------
     model_dir
-        Directory written by :func:`ethogram.flow.train.train_flow` (or a ``.pt`` file in it).
+        Directory written by :func:`ethogram.train.flow.train_flow` (or a ``.pt`` file in it).
     device
         Torch device to put the network on.
 
@@ -318,13 +318,14 @@ def load_motionnet(model_dir: str | Path, device: str = "cpu") -> nn.Module:
         The network in eval mode, with ``num_images`` and ``flow_size`` (training size) set.
     """
     from ethogram.config import read_settings
-    from ethogram.train.common import load_training_checkpoint
+    from ethogram.models.checkpoint import load_training_checkpoint
+    from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, CONFIG_NAME
 
     path = Path(model_dir)
     if path.is_file():
         weights, path = path, path.parent
     elif path.is_dir():
-        candidates = [path / "best.pt", path / "checkpoint.pt"]
+        candidates = [path / BEST_NAME, path / CHECKPOINT_NAME]
         weights = next((p for p in candidates if p.is_file()), None)
         if weights is None:
             raise ModelError(
@@ -333,8 +334,8 @@ def load_motionnet(model_dir: str | Path, device: str = "cpu") -> nn.Module:
     else:
         raise ModelError(f"{path}: flow model directory not found")
     settings = None
-    if (path / "config.yaml").is_file():
-        settings = read_settings(path / "config.yaml").flow
+    if (path / CONFIG_NAME).is_file():
+        settings = read_settings(path / CONFIG_NAME).flow
     state = load_training_checkpoint(weights)
     meta = {**(state.get("extra") or {}), **{k: v for k, v in state.items() if k != "extra"}}
     if meta.get("stage", "flow") != "flow":

@@ -103,28 +103,29 @@ def load_feature_model(model_dir: str | Path, device: str | None = None) -> Feat
         If the folder is missing, is not a finished feature model, or its weights do not fit.
     """
     from ethogram.config import read_settings
-    from ethogram.nn import load_checkpoint
-    from ethogram.train.common import choose_device, load_training_checkpoint, read_metrics
-    from ethogram.train.features import build_feature_model
+    from ethogram.models.build import build_feature_model
+    from ethogram.models.checkpoint import load_training_checkpoint, load_weights
+    from ethogram.models.device import choose_device
+    from ethogram.models.folder import BEST_NAME, CONFIG_NAME, metrics_or_empty
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelError(f"{model_dir}: feature model folder not found")
-    if not (model_dir / "config.yaml").is_file():
+    if not (model_dir / CONFIG_NAME).is_file():
         raise ModelError(f"{model_dir}: not a model folder (no config.yaml)")
-    metrics = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
+    metrics = metrics_or_empty(model_dir)
     if metrics.get("stage", "features") != "features":
         raise ModelError(
             f"{model_dir}: expected a feature extractor, found a '{metrics.get('stage')}' model"
         )
-    best = model_dir / "best.pt"
+    best = model_dir / BEST_NAME
     if not best.is_file():
         raise ModelError(
             f"{model_dir}: training has not finished a fused epoch (no best.pt); continue it with "
             f"`ethogram train PROJECT --stage features --resume {model_dir}`"
         )
     try:
-        settings = read_settings(model_dir / "config.yaml")
+        settings = read_settings(model_dir / CONFIG_NAME)
     except ConfigError as exc:
         raise ModelError(
             f"{model_dir}: its config.yaml does not fit this version ({exc})"
@@ -141,7 +142,7 @@ def load_feature_model(model_dir: str | Path, device: str | None = None) -> Feat
         )
     torch_device = choose_device(device or settings.device)
     model = build_feature_model(settings, len(class_names))
-    load_checkpoint(model, best)  # ModelError naming the first mismatched key
+    load_weights(model, best)  # ModelError naming the first mismatched key
     model.to(torch_device).eval()
     return FeatureModel(model, settings, class_names, thresholds, model_dir, torch_device)
 
@@ -161,8 +162,9 @@ def _copy_other_groups(old_path: Path, new_file, group: str) -> None:
 def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray):
     import torch
 
-    from ethogram.data.preprocess import flow_to_tensor, is_3d, rgb_to_tensor
+    from ethogram.data.preprocess import flow_to_tensor, rgb_to_tensor
     from ethogram.nn.fusion import predict_two_stream
+    from ethogram.nn.registry import is_3d
 
     device = feature_model.device
     feat = feature_model.settings.features
@@ -240,9 +242,10 @@ def _statistics_batches(
     Frames evenly spread over the video (:func:`~ethogram.nn.video_norm.statistics_frame_limit`
     of them), in shuffled batches; the input of a stream that is not adapted is None.
     """
-    from ethogram.data.preprocess import FramePreprocessor, flow_to_tensor, is_3d, rgb_to_tensor
+    from ethogram.data.preprocess import FramePreprocessor, flow_to_tensor, rgb_to_tensor
     from ethogram.data.stacks import StackAssembler
     from ethogram.io.video import VideoReader
+    from ethogram.nn.registry import is_3d
     from ethogram.nn.video_norm import (
         STATISTICS_BATCH,
         statistics_frame_limit,
@@ -468,12 +471,9 @@ def extract_project(
         The outputs files of the selected videos (extracted now or already complete).
     """
     if model_dir is None:
-        model_dir = project.latest_model("features")
-        if model_dir is None:
-            raise ModelError(
-                f"{project.root}: no trained feature extractor in {project.models_dir}; "
-                "train one with `ethogram train PROJECT --stage features`"
-            )
+        from ethogram.models.folder import latest_model_dir
+
+        model_dir = latest_model_dir(project, "features")
     feature_model = load_feature_model(model_dir)
     paths = []
     for record in _select_videos(project, videos):

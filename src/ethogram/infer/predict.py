@@ -45,43 +45,19 @@ class VideoResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _stage(model_dir: Path) -> str:
-    from ethogram.train.common import read_metrics
-
-    if (model_dir / "metrics.json").is_file():
-        stage = read_metrics(model_dir).get("stage")
-        if stage in ("features", "sequence"):
-            return stage
-    parts = model_dir.name.split("_")
-    if len(parts) >= 3 and parts[2] in ("features", "sequence"):
-        return parts[2]
-    raise ModelError(
-        f"{model_dir}: not a feature or sequence model folder (expected metrics.json with a "
-        "'stage', or a name like <date>_<time>_sequence_<tag>)"
-    )
-
-
 def resolve_model_dir(project=None, model: str | Path | None = None) -> Path:
     """The model to predict with: ``model`` (a folder, or a name in the project's models/), else
     the project's newest sequence model, else its newest feature extractor."""
+    from ethogram.models.folder import BEST_NAME, find_model_dir, latest_model_dir
+
     if model is not None:
-        path = Path(model)
-        if not path.is_dir() and project is not None and (project.models_dir / str(model)).is_dir():
-            path = project.models_dir / str(model)
-        if not path.is_dir():
-            raise ModelError(f"{path}: model folder not found")
-        if not (path / "best.pt").is_file():
+        path = find_model_dir(project, model)
+        if not (path / BEST_NAME).is_file():
             raise ModelError(f"{path}: no best.pt; is training of this model finished?")
         return path
     if project is None:
         raise ModelError("no model given: pass a project or a model folder (--model DIR)")
-    latest = project.latest_model("sequence") or project.latest_model("features")
-    if latest is None:
-        raise ModelError(
-            f"{project.root}: no trained model in {project.models_dir}; run `ethogram train "
-            f"{project.root}` first (or give --model DIR)"
-        )
-    return latest
+    return latest_model_dir(project, ("sequence", "features"), hint=" (or give --model DIR)")
 
 
 def project_labels(project):
@@ -137,15 +113,14 @@ class Predictor:
     def __init__(self, model_dir: str | Path, device: str | None = None, label_arrays=()) -> None:
         from ethogram.config import read_settings
         from ethogram.infer.postprocess import resolve_min_bout
-        from ethogram.train.common import choose_device, read_metrics
+        from ethogram.models.device import choose_device
+        from ethogram.models.folder import CONFIG_NAME, metrics_or_empty, model_stage
 
         self.model_dir = Path(model_dir)
-        self.stage = _stage(self.model_dir)
-        self.settings = read_settings(self.model_dir / "config.yaml")
+        self.stage = model_stage(self.model_dir, ("features", "sequence"))
+        self.settings = read_settings(self.model_dir / CONFIG_NAME)
         self.device = choose_device(device or self.settings.device)
-        metrics = (
-            read_metrics(self.model_dir) if (self.model_dir / "metrics.json").is_file() else {}
-        )
+        metrics = metrics_or_empty(self.model_dir)
         self._sequence = None
         self._feature_model = None
         if self.stage == "sequence":

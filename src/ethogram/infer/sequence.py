@@ -1,6 +1,7 @@
 """Sequence model inference: load a trained TGM/TGMJ, run it over whole videos, store outputs.
 
-The training side is :mod:`ethogram.train.sequence`. A sequence model folder holds ``config.yaml``
+The training side is :mod:`ethogram.train.sequence`; the network is built by
+:func:`ethogram.models.build.build_sequence_model`. A sequence model folder holds ``config.yaml``
 (settings), ``best.pt`` (weights, with the class names, input size and thresholds in its
 ``extra``) and ``metrics.json`` (thresholds, minimum bout lengths, the feature model it reads).
 """
@@ -18,81 +19,9 @@ from ethogram.config import Settings, read_settings
 from ethogram.data.sequence import SequenceInputs, load_sequence_inputs
 from ethogram.errors import ModelError
 from ethogram.io.outputs import find_group, list_groups, read_outputs, write_group
-from ethogram.nn.tgm import SequenceEnsemble
-
-
-class SequenceModel(nn.Module):
-    """A TGM/TGMJ network with the feature normalization of its training set built in.
-
-    ``forward(features (B, T, F), logits (B, T, K)) -> logits (B, T, K)``.
-    """
-
-    def __init__(self, net: nn.Module, mean: np.ndarray, std: np.ndarray) -> None:
-        super().__init__()
-        self.net = net
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-
-    def _normalized(self, features: torch.Tensor) -> torch.Tensor:
-        if features.shape[-1] != self.mean.shape[0]:
-            raise ValueError(
-                f"expected {self.mean.shape[0]} inputs per frame, got {features.shape[-1]}: "
-                "load them with the model's sequence.inputs (features, logits, both or mixed)"
-            )
-        return (features - self.mean) / self.std
-
-    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(self._normalized(features), logits)
-
-    def member_logits(
-        self, features: torch.Tensor, logits: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Logits of each member of an ensemble ``(M, B, T, K)`` (``M = 1`` for one model)."""
-        x = self._normalized(features)
-        if isinstance(self.net, SequenceEnsemble):
-            return self.net.member_logits(x, logits)
-        return self.net(x, logits)[None]
-
-
-def build_sequence_model(
-    settings: Settings, in_features: int, num_classes: int, mean=None, std=None
-) -> SequenceModel:
-    """Create the sequence model named by ``settings.sequence.arch``."""
-    from ethogram.nn.tgm import create_mixed_ensemble, create_sequence_model
-
-    s = settings.sequence
-    shape = dict(
-        n_filters=s.n_filters,
-        filter_length=s.filter_length,
-        num_layers=s.num_layers,
-        hidden=s.hidden,
-    )
-    if s.inputs == "mixed":  # CNN features first, then the K logits (load_sequence_inputs)
-        if in_features <= num_classes:
-            raise ModelError(
-                f"sequence.inputs=mixed needs CNN features before the {num_classes} logits, "
-                f"got {in_features} inputs per frame"
-            )
-        net = create_mixed_ensemble(
-            s.arch,
-            widths=[in_features - num_classes, num_classes],
-            num_classes=num_classes,
-            members=s.members,
-            dropouts=[s.dropout, s.logits_dropout],
-            **shape,
-        )
-    else:
-        net = create_sequence_model(
-            s.arch,
-            in_features=in_features,
-            num_classes=num_classes,
-            dropout=s.dropout,
-            members=s.members,
-            **shape,
-        )
-    mean = np.zeros(in_features, np.float32) if mean is None else mean
-    std = np.ones(in_features, np.float32) if std is None else std
-    return SequenceModel(net, mean, std)
+from ethogram.models.build import SequenceModel, build_sequence_model
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.models.folder import BEST_NAME, CONFIG_NAME, metrics_or_empty, read_metrics
 
 
 @dataclass
@@ -141,10 +70,8 @@ def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu
     -------
     LoadedSequenceModel
     """
-    from ethogram.train.common import BEST_NAME, load_training_checkpoint, read_metrics
-
     model_dir = Path(model_dir)
-    settings = read_settings(model_dir / "config.yaml")
+    settings = read_settings(model_dir / CONFIG_NAME)
     state = load_training_checkpoint(model_dir / BEST_NAME)
     extra = state.get("extra") or {}
     for key in ("in_features", "class_names"):
@@ -157,7 +84,7 @@ def load_sequence_model(model_dir: str | Path, device: str | torch.device = "cpu
     except RuntimeError as exc:
         raise ModelError(f"{model_dir / BEST_NAME}: does not fit its config.yaml ({exc})") from exc
     model.to(device).eval()
-    metrics = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
+    metrics = metrics_or_empty(model_dir)
     thresholds = np.asarray(metrics.get("thresholds") or extra.get("thresholds"), np.float32)
     if thresholds.shape != (len(names),):
         thresholds = np.full(len(names), 0.5, np.float32)
@@ -220,8 +147,6 @@ def feature_group(outputs_path: Path, feature_model_dir: Path, arch: str | None 
 
 def trained_feature_dir(model_dir: Path) -> str:
     """The feature model folder a sequence model was trained on (from its metrics.json)."""
-    from ethogram.train.common import read_metrics
-
     return str(read_metrics(model_dir).get("feature_model_dir") or "")
 
 
@@ -278,8 +203,6 @@ def write_sequence_outputs(
 
 __all__ = [
     "LoadedSequenceModel",
-    "SequenceModel",
-    "build_sequence_model",
     "feature_group",
     "load_sequence_model",
     "sequence_logits",

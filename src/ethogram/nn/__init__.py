@@ -12,8 +12,8 @@ from ethogram.nn.registry import (
     Backbone,
     channels_last_convs,
     create_model,
+    is_3d,
     list_models,
-    load_checkpoint,
 )
 from ethogram.nn.tgm import (
     TGM,
@@ -39,8 +39,8 @@ __all__ = [
     "create_mixed_ensemble",
     "create_model",
     "create_sequence_model",
+    "is_3d",
     "list_models",
-    "load_checkpoint",
     "mirror_averaged",
     "mirror_inputs",
     "receptive_field",

@@ -1,4 +1,4 @@
-"""Networks by name (timm style): ``create_model``, ``list_models``, ``load_checkpoint``.
+"""Networks by name (timm style): ``create_model``, ``list_models``, ``is_3d``.
 
 Every network made here is a :class:`Backbone`: it has ``num_features`` (the size of its pooled
 penultimate features), ``forward_features(x) -> (B, num_features)`` and ``forward(x)``, which
@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from ethogram.errors import ConfigError, ModelError
+from ethogram.errors import ConfigError
 
 __all__ = [
     "Backbone",
     "channels_last_convs",
     "check_model_args",
     "create_model",
+    "is_3d",
     "list_models",
-    "load_checkpoint",
     "register_model",
 ]
 
@@ -128,6 +127,11 @@ def register_model(name: str, factory: str | Callable[..., nn.Module]) -> None:
     _MODELS[name] = factory
 
 
+def is_3d(arch: str) -> bool:
+    """True for networks that take ``(B, C, T, H, W)`` clips (e.g. ``resnet3d18``)."""
+    return "3d" in arch.lower()
+
+
 def list_models() -> list[str]:
     """Return the names of all registered networks, sorted."""
     return sorted(_MODELS)
@@ -190,80 +194,3 @@ def create_model(
         width=width,
         dropout=dropout,
     )
-
-
-def _shape(t: torch.Tensor) -> str:
-    return str(tuple(t.shape))
-
-
-def _state_dict_from(obj: object, path: Path) -> Mapping[str, torch.Tensor]:
-    """Find the state dict in a loaded checkpoint: the dict itself or its "model" entry."""
-    if isinstance(obj, Mapping):
-        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-            return obj
-        for key in ("model", "state_dict"):
-            inner = obj.get(key)
-            if isinstance(inner, Mapping) and all(
-                isinstance(v, torch.Tensor) for v in inner.values()
-            ):
-                return inner
-    raise ModelError(
-        f"{path}: expected a state dict of tensors (or a checkpoint with a 'model' entry), "
-        f"found {type(obj).__name__}"
-        + (f" with keys {sorted(map(str, obj))[:5]}" if isinstance(obj, Mapping) else "")
-    )
-
-
-def load_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load weights from ``path`` into ``model`` (in place) and return the model.
-
-    The file may hold a bare state dict or a training checkpoint ``{"model": state_dict, ...}``.
-    It is read with ``torch.load(weights_only=True)`` onto the CPU.
-
-    Parameters
-    ----------
-    model
-        The network to fill; its architecture must match the checkpoint exactly.
-    path
-        A ``.pt`` file.
-
-    Returns
-    -------
-    torch.nn.Module
-        ``model``, with the loaded weights.
-
-    Raises
-    ------
-    ModelError
-        If the file is missing or unreadable, or if a key is missing, unexpected or has another
-        shape (the message names the file, the first such key, and expected vs found shapes).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: checkpoint file not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt, truncated or unsafe pickles all end here
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path}: not a readable weights file ({detail})") from exc
-    state = _state_dict_from(obj, path)
-    expected = model.state_dict()
-    arch = type(model).__name__
-    problems: list[str] = []
-    for key, tensor in expected.items():
-        if key not in state:
-            problems.append(f"missing key '{key}' (expected shape {_shape(tensor)})")
-        elif state[key].shape != tensor.shape:
-            problems.append(
-                f"key '{key}' has shape {_shape(state[key])}, expected {_shape(tensor)}"
-            )
-    problems += [
-        f"unexpected key '{key}' (shape {_shape(state[key])})"
-        for key in state
-        if key not in expected
-    ]
-    if problems:
-        more = f" (and {len(problems) - 1} more mismatches)" if len(problems) > 1 else ""
-        raise ModelError(f"{path}: checkpoint does not fit this {arch}: {problems[0]}{more}")
-    model.load_state_dict(state)
-    return model

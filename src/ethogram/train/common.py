@@ -1,9 +1,9 @@
-"""Training machinery shared by every stage: device, seeding, checkpoints, resume, early stopping,
-``metrics.json`` and the training-curve figure.
+"""Training machinery shared by every stage: seeding, resume, early stopping, writing
+``metrics.json``, the training-curve figure and the epoch loop.
 
 A stage builds its model, optimizer and two callbacks, then hands the epoch loop to :func:`fit`::
 
-    device = choose_device(settings.device)
+    device = choose_device(settings.device)              # ethogram.models.device
     seed_everything(settings.seed)
     result = fit(
         model_dir, model, optimizer,
@@ -15,18 +15,9 @@ A stage builds its model, optimizer and two callbacks, then hands the epoch loop
         resume=True,                                        # continue from checkpoint.pt if present
     )
 
-Files in the model directory (see the shared conventions):
-
-- ``checkpoint.pt``: written after every epoch, atomically: ``{"model", "optimizer", "scheduler",
-  "epoch", "best_metric", "best_epoch", "early_stopping", "history", "extra"}``. ``epoch`` is the
-  last *finished* epoch (0-based); resuming continues at ``epoch + 1``.
-- ``best.pt``: ``{"model", "epoch", "best_metric", "extra"}`` of the best epoch so far.
-- ``metrics.json``: the header (``stage``, ``class_names``, ...) plus ``epochs``, the list of
-  per-epoch metric dicts, rewritten after every epoch.
-- ``figures/training_curves.png``: losses and the monitored metric per epoch.
-
-Everything is loaded with ``torch.load(weights_only=True)``: checkpoints hold only tensors and
-plain Python values (dicts, lists, numbers, strings, None).
+The files of the model folder (``checkpoint.pt``, ``best.pt``, ``metrics.json``) and how they are
+read are :mod:`ethogram.models`; ``figures/training_curves.png`` shows losses and the monitored
+metric per epoch.
 """
 
 from __future__ import annotations
@@ -46,55 +37,24 @@ from torch import nn
 
 from ethogram.errors import ConfigError, ModelError
 from ethogram.io.atomic import atomic_path, atomic_write_text
+from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
+from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME
 
 __all__ = [
-    "CHECKPOINT_NAME",
-    "BEST_NAME",
-    "METRICS_NAME",
     "EarlyStopping",
     "FitResult",
-    "choose_device",
     "epoch_seed",
     "fit",
-    "load_training_checkpoint",
     "plot_training_curves",
-    "read_metrics",
-    "save_checkpoint",
     "seed_everything",
     "to_jsonable",
     "write_metrics",
 ]
 
-CHECKPOINT_NAME = "checkpoint.pt"
-BEST_NAME = "best.pt"
-METRICS_NAME = "metrics.json"
-CURVES_NAME = "figures/training_curves.png"
-
 T = TypeVar("T")
 
 
-# ---- device and seeds ---------------------------------------------------------------------------
-def choose_device(device: str = "auto") -> torch.device:
-    """Return the torch device for a ``device`` setting.
-
-    Parameters
-    ----------
-    device
-        ``"auto"`` (CUDA if available, else CPU), ``"cpu"`` or ``"cuda"``.
-
-    Returns
-    -------
-    torch.device
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was requested but no CUDA GPU is available; use cpu/auto")
-    if device not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    return torch.device(device)
-
-
+# ---- seeds -------------------------------------------------------------------------------------
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) so that CPU runs are reproducible."""
     seed = int(seed) % (2**32)
@@ -136,50 +96,6 @@ def to_jsonable(value: Any) -> Any:
 def write_metrics(path: str | Path, data: Mapping[str, Any]) -> None:
     """Write ``metrics.json`` atomically (numpy values converted, NaN written as null)."""
     atomic_write_text(Path(path), json.dumps(to_jsonable(data), indent=2) + "\n")
-
-
-def read_metrics(path: str | Path) -> dict[str, Any]:
-    """Read a ``metrics.json`` file (a model directory or the file itself)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / METRICS_NAME
-    if not path.is_file():
-        raise ModelError(f"{path}: metrics file not found")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
-
-
-# ---- checkpoints --------------------------------------------------------------------------------
-def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> None:
-    """Save a checkpoint dict with ``torch.save``, atomically (a crash never leaves half a file)."""
-    with atomic_path(path) as tmp:
-        torch.save(dict(state), tmp)
-
-
-def load_training_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``, onto CPU).
-
-    Raises
-    ------
-    ModelError
-        If the file is missing or unreadable.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: checkpoint file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, corrupt or unsafe files all end here
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path}: not a readable checkpoint ({detail})") from exc
-    if not isinstance(state, dict) or "model" not in state:
-        raise ModelError(f"{path}: expected a training checkpoint with a 'model' entry")
-    return state
 
 
 # ---- early stopping -----------------------------------------------------------------------------

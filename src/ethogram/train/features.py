@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from ethogram.config import Settings, read_settings, save_settings
 from ethogram.data.animal_crop import resolve_crop
@@ -46,9 +45,14 @@ from ethogram.data.clips import (
     save_split,
     split_videos,
 )
-from ethogram.data.preprocess import flow_to_tensor, is_3d, prepare_video, rgb_to_tensor
+from ethogram.data.preprocess import flow_to_tensor, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
+from ethogram.models.build import build_feature_model
+from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
+from ethogram.models.device import choose_device
+from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, read_metrics
 from ethogram.nn.fusion import predict_two_stream
+from ethogram.nn.registry import is_3d
 from ethogram.nn.video_norm import (
     STATISTICS_BATCH,
     statistics_frame_limit,
@@ -56,25 +60,13 @@ from ethogram.nn.video_norm import (
     video_statistics,
 )
 from ethogram.progress import progress_iter
-from ethogram.train.common import (
-    BEST_NAME,
-    CHECKPOINT_NAME,
-    METRICS_NAME,
-    choose_device,
-    fit,
-    load_training_checkpoint,
-    read_metrics,
-    save_checkpoint,
-    seed_everything,
-    write_metrics,
-)
+from ethogram.train.common import fit, seed_everything, write_metrics
 from ethogram.train.losses import multilabel_loss, positive_weights
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 from ethogram.train.weight_average import WeightAverage
 
 __all__ = [
     "PHASES",
-    "build_feature_model",
     "phase_schedule",
     "train_features",
 ]
@@ -83,34 +75,10 @@ PHASES = ("spatial", "flow", "fused")
 VAL_FRAMES_PER_EPOCH = 1500  # validation subsample per epoch (the final thresholds use all)
 EVAL_BATCH = 128
 MIN_LR_FRACTION = 0.05
-PRETRAINED_ARCHS = ("efficientnet_lite0",)
 AVERAGED_WEIGHTS = "averaged_weights"  # key of the weight average in checkpoints' extra state
 
 
-# ---- model, loss --------------------------------------------------------------------------------
-def build_feature_model(settings: Settings, num_classes: int) -> nn.Module:
-    """The :class:`~ethogram.nn.fusion.HiddenTwoStream` that ``settings.features`` describes.
-
-    Its 2D convolutions store their weights channels-last, which is faster on CPU
-    (:func:`~ethogram.nn.channels_last_convs`).
-    """
-    from ethogram.nn import HiddenTwoStream, channels_last_convs, create_model
-
-    feat = settings.features
-
-    def pretrained(arch: str) -> bool:
-        return feat.pretrained and arch in PRETRAINED_ARCHS and feat.width == 1.0
-
-    spatial_chans = 3 if is_3d(feat.arch) else 3 * feat.n_rgb
-    spatial = create_model(feat.arch, in_chans=spatial_chans, num_classes=0,
-                           pretrained=pretrained(feat.arch), width=feat.width)  # fmt: skip
-    motion = create_model(feat.flow_arch, in_chans=2 * feat.n_flows, num_classes=0,
-                          pretrained=pretrained(feat.flow_arch), width=feat.width)  # fmt: skip
-    model = HiddenTwoStream(spatial, motion, num_classes, fusion=feat.fusion,
-                            flow_weight=feat.flow_weight, dropout=feat.dropout)  # fmt: skip
-    return channels_last_convs(model)
-
-
+# ---- schedule ----------------------------------------------------------------------------------
 def phase_schedule(settings: Settings) -> list[tuple[str, int, int]]:
     """Per epoch: ``(phase, epoch within the phase, epochs of the phase)``."""
     lengths = {"spatial": settings.train.stream_epochs, "flow": settings.train.stream_epochs,

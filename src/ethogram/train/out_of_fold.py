@@ -54,7 +54,7 @@ def fold_groups(stems: Sequence[str], folds: int) -> list[list[str]]:
 
 
 def _finished(fold_dir: Path) -> bool:
-    from ethogram.train.common import read_metrics
+    from ethogram.models.folder import read_metrics
 
     if not (fold_dir / "best.pt").is_file() or not (fold_dir / "metrics.json").is_file():
         return False

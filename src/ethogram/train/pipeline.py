@@ -136,7 +136,7 @@ def _flow_model(project, settings) -> Path | None:
 def _run_stage(stage, project, settings, resume, feature_dir, progress: bool) -> Path:
     """Run one stage; returns its model folder."""
     if stage == "flow":
-        from ethogram.flow.train import train_flow
+        from ethogram.train.flow import train_flow
 
         return Path(train_flow(project, settings, resume=resume, progress=progress))
     if stage == "features":

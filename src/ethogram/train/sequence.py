@@ -32,7 +32,6 @@ from ethogram.data.sequence import (
 )
 from ethogram.errors import ModelError, ProjectError
 from ethogram.infer.sequence import (
-    build_sequence_model,
     feature_group,
     load_inputs_for,
     sequence_logits,
@@ -40,6 +39,19 @@ from ethogram.infer.sequence import (
     trained_feature_dir,
     write_sequence_outputs,
 )
+from ethogram.models.build import build_sequence_model
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.models.device import choose_device
+from ethogram.models.folder import (
+    BEST_NAME,
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    METRICS_NAME,
+    latest_model_dir,
+    metrics_or_empty,
+    read_metrics,
+)
+from ethogram.train.common import fit, seed_everything, write_metrics
 from ethogram.train.out_of_fold import out_of_fold_logits
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
@@ -173,35 +185,22 @@ def train_sequence(
     """
     from ethogram.evaluate.metrics import choose_thresholds, shrink_thresholds
     from ethogram.project import Project
-    from ethogram.train.common import (
-        BEST_NAME,
-        choose_device,
-        fit,
-        load_training_checkpoint,
-        read_metrics,
-        seed_everything,
-        write_metrics,
-    )
 
     project = project if isinstance(project, Project) else Project.open(project)
     if resume is not None:
         model_dir = Path(resume)
-        if not (model_dir / "checkpoint.pt").is_file() or not (model_dir / "config.yaml").is_file():
+        if not (model_dir / CHECKPOINT_NAME).is_file() or not (model_dir / CONFIG_NAME).is_file():
             raise ModelError(f"{model_dir}: no checkpoint.pt and config.yaml to resume from")
         device_setting = settings.device if settings is not None else None
-        settings = read_settings(model_dir / "config.yaml")
+        settings = read_settings(model_dir / CONFIG_NAME)
         if device_setting is not None:
             settings.device = device_setting
-        header = read_metrics(model_dir) if (model_dir / "metrics.json").is_file() else {}
-        feature_model_dir = feature_model_dir or header.get("feature_model_dir")
+        feature_model_dir = feature_model_dir or metrics_or_empty(model_dir).get(
+            "feature_model_dir"
+        )
     settings = settings or project.settings()
     if feature_model_dir is None:
-        feature_model_dir = project.latest_model("features")
-        if feature_model_dir is None:
-            raise ModelError(
-                f"{project.root}: no trained feature extractor in {project.models_dir}; "
-                "run `ethogram train PROJECT --stage features` first"
-            )
+        feature_model_dir = latest_model_dir(project, "features")
     feature_model_dir = Path(feature_model_dir)
     labeled = [r.stem for r in project.labeled_videos()]
     if not labeled:
@@ -250,7 +249,7 @@ def train_sequence(
     n_grid = len(windows)
     if resume is None:
         model_dir = project.new_model_dir(STAGE, s.arch)
-    save_settings(settings, model_dir / "config.yaml")
+    save_settings(settings, model_dir / CONFIG_NAME)
     state: dict[str, Any] = {"thresholds": np.full(len(names), 0.5).tolist()}
 
     def train_epoch(epoch: int) -> dict[str, float]:
@@ -332,7 +331,7 @@ def train_sequence(
         _stderr_log(
             thin_behaviors_message(metrics["thin_validation_behaviors"], [v.stem for v in val_in])
         )
-    write_metrics(model_dir / "metrics.json", metrics)
+    write_metrics(model_dir / METRICS_NAME, metrics)
     return model_dir
 
 
@@ -372,8 +371,6 @@ def _finish(project, settings, model, model_dir, inputs, split, thresholds, devi
 
 
 def _feature_thresholds(feature_model_dir: Path, n_classes: int) -> np.ndarray:
-    from ethogram.train.common import read_metrics
-
     try:
         values = read_metrics(feature_model_dir).get("thresholds")
     except ModelError:

@@ -215,9 +215,10 @@ def train_flow(
 
     from ethogram.config import read_settings, save_settings
     from ethogram.flow.losses import motionnet_loss
+    from ethogram.models.device import choose_device
     from ethogram.nn.motionnet import build_motionnet
     from ethogram.progress import progress_iter
-    from ethogram.train.common import choose_device, fit, seed_everything
+    from ethogram.train.common import fit, seed_everything
 
     settings = settings if settings is not None else project.settings()
     model_dir = None
@@ -283,7 +284,8 @@ def train_flow(
         resume=resume is not None,
         log=log,
     )
-    from ethogram.train.common import BEST_NAME, load_training_checkpoint
+    from ethogram.models.checkpoint import load_training_checkpoint
+    from ethogram.models.folder import BEST_NAME
 
     if (model_dir / BEST_NAME).is_file():  # absent only if every validation loss was NaN
         model.load_state_dict(load_training_checkpoint(model_dir / BEST_NAME)["model"])
