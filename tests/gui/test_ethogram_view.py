@@ -331,3 +331,26 @@ def test_probabilities_of_another_length_raise_label_error(view):
 
 def test_widget_never_takes_keyboard_focus(view):
     assert view.focusPolicy() == Qt.FocusPolicy.NoFocus
+
+
+def test_description_under_the_cursor_names_frame_behavior_and_values(view):
+    probs = np.zeros((300, 3), dtype=np.float32)
+    probs[45, 1] = 0.75
+    view.set_probabilities(probs)
+    point = at_frame(view, 45, 1)
+    text = view.describe_at(point.x(), point.y())
+    assert text.startswith("frame 45  (0:01.5)")
+    assert "rear, labeled present, p = 0.75" in text
+    point = at_frame(view, 80, 2)
+    assert "groom, unlabeled" in view.describe_at(point.x(), point.y())
+
+
+def test_overview_shows_predictions_under_each_behavior_when_set(view):
+    predicted = np.zeros((300, 3), dtype=np.int8)
+    predicted[150:250, 2] = 1
+    view.set_predictions(predicted)
+    overview = view.overview_rect()
+    row_h = overview.height() // 3
+    x = round(view.frame_to_overview_x(200))
+    assert pixel(view, QPoint(x, overview.top() + 3 * row_h - 1)) == palette.behavior_colors(3)[2]
+    assert pixel(view, QPoint(x, overview.top() + 2 * row_h + 1)) == palette.EMPTY_RGB

@@ -12,6 +12,7 @@ from ethogram.gui.ethogram_render import (
     reduce_max,
     render_rows,
     tick_step,
+    unpack_rgb,
 )
 
 
@@ -39,7 +40,7 @@ def test_label_row_colours_present_absent_and_hatched_unlabeled():
     colors = palette.behavior_colors(2)
     labels = np.array([[1], [0], [-1]], dtype=np.int8).repeat(10, axis=0)
     columns = reduce_labels(np.c_[labels, labels], column_starts(30, 30))
-    img = render_rows([Row("label", 1, 2, 8)], 12, 30, colors, columns)
+    img = unpack_rgb(render_rows([Row("label", 1, 2, 8)], 12, 30, colors, columns))
     assert tuple(img[5, 5, :3]) == colors[1]
     assert tuple(img[5, 15, :3]) == palette.EMPTY_RGB
     unlabeled = {tuple(int(v) for v in img[y, x, :3]) for y in range(2, 10) for x in range(20, 30)}

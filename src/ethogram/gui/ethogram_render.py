@@ -7,6 +7,7 @@ before any colour is computed. No Qt here, so this is tested without a display.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -84,14 +85,18 @@ def reduce_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(values, starts, axis=0)
 
 
+@functools.lru_cache(maxsize=8)
 def hatch_mask(height: int, width: int, y0: int = 0, x0: int = 0) -> np.ndarray:
     """(height, width) bool: True on the dark diagonal stripes of the unlabeled hatch.
 
-    ``y0`` / ``x0`` are the absolute pixel offsets, so stripes line up across rows.
+    ``y0`` / ``x0`` are the absolute pixel offsets, so stripes line up across rows. Cached (the
+    strip sizes change only on resize); the returned array is read-only.
     """
-    yy = np.arange(y0, y0 + height)[:, None]
-    xx = np.arange(x0, x0 + width)[None, :]
-    return ((xx + yy) % HATCH_PERIOD) < HATCH_STRIPE
+    yy = np.arange(y0, y0 + height, dtype=np.int32)[:, None]
+    xx = np.arange(x0, x0 + width, dtype=np.int32)[None, :]
+    mask = ((xx + yy) % HATCH_PERIOD) < HATCH_STRIPE
+    mask.flags.writeable = False
+    return mask
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,30 @@ class Row:
     height: int
 
 
+def pack_rgb(rgb: np.ndarray | tuple[int, int, int]) -> np.ndarray:
+    """RGB (..., 3) -> opaque 0xAARRGGBB uint32 (Qt's ``Format_RGB32`` pixel values).
+
+    Examples
+    --------
+    >>> hex(int(pack_rgb((1, 2, 3))))
+    '0xff010203'
+    """
+    rgb = np.asarray(rgb, dtype=np.uint32)
+    return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpack_rgb(pixels: np.ndarray) -> np.ndarray:
+    """0xAARRGGBB uint32 (...) -> RGB uint8 (..., 3); the inverse of :func:`pack_rgb`."""
+    pixels = np.asarray(pixels, dtype=np.uint32)
+    return np.stack([(pixels >> 16) & 255, (pixels >> 8) & 255, pixels & 255], -1).astype(np.uint8)
+
+
+def darken(pixels: np.ndarray) -> np.ndarray:
+    """Packed pixels with each channel at 7/8 (lines between frames when zoomed in)."""
+    pixels = np.asarray(pixels, dtype=np.uint32)
+    return pixels - ((pixels >> 3) & np.uint32(0x1F1F1F))
+
+
 def render_rows(
     rows: list[Row],
     height: int,
@@ -114,7 +143,7 @@ def render_rows(
     predictions: np.ndarray | None = None,
     hatch_origin: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
-    """Draw rows of per-column values into an RGBA image.
+    """Draw rows of per-column values into an image of packed pixels.
 
     Parameters
     ----------
@@ -134,41 +163,39 @@ def render_rows(
     Returns
     -------
     numpy.ndarray
-        (height, width, 4) uint8 RGBA, panel-coloured between rows.
+        (height, width) uint32 0xAARRGGBB (see :func:`unpack_rgb`), panel-coloured between rows.
     """
-    img = np.empty((height, width, 4), dtype=np.uint8)
-    img[..., :3] = palette.PANEL_RGB
-    img[..., 3] = 255
-    empty = np.array(palette.EMPTY_RGB, dtype=np.float32)
+    img = np.empty((height, width), dtype=np.uint32)
+    img[:] = pack_rgb(palette.PANEL_RGB)
+    empty_rgb = np.array(palette.EMPTY_RGB, dtype=np.float32)
+    empty, unlabeled, stripe = (
+        pack_rgb(palette.EMPTY_RGB),
+        pack_rgb(palette.UNLABELED_RGB),
+        pack_rgb(palette.UNLABELED_STRIPE_RGB),
+    )
+    hatch: np.ndarray | None = None
     for row in rows:
         y0, y1 = max(row.y, 0), min(row.y + row.height, height)
         if y1 <= y0:
             continue
-        rgb = np.array(colors[row.behavior], dtype=np.float32)
-        band = img[y0:y1, :, :3]
+        color = pack_rgb(colors[row.behavior])
         if row.kind == "label":
-            values = (
-                labels[:, row.behavior] if labels is not None else np.full(width, -1, dtype=np.int8)
-            )
-            cols = np.empty((width, 3), dtype=np.uint8)
-            cols[:] = palette.EMPTY_RGB
-            cols[values == 1] = colors[row.behavior]
-            cols[values == -1] = palette.UNLABELED_RGB
-            band[:] = cols[None, :, :]
-            unlabeled = values == -1
-            if unlabeled.any():
-                stripes = (
-                    hatch_mask(y1 - y0, width, y0 + hatch_origin[0], hatch_origin[1])
-                    & unlabeled[None, :]
-                )
-                band[stripes] = palette.UNLABELED_STRIPE_RGB
+            values = labels[:, row.behavior] if labels is not None else np.full(width, -1, np.int8)
+            cols = np.where(values == 1, color, np.where(values == -1, unlabeled, empty))
+            if (values == -1).any():
+                if hatch is None:
+                    hatch = hatch_mask(height, width, hatch_origin[0], hatch_origin[1])
+                striped = np.where(values == -1, stripe, cols)
+                img[y0:y1] = np.where(hatch[y0:y1], striped[None, :], cols[None, :])
+            else:
+                img[y0:y1] = cols[None, :]
         else:
             source = probabilities if row.kind == "probability" else predictions
             if source is None:
                 continue
             p = np.clip(source[:, row.behavior], 0.0, 1.0)[:, None]
-            cols = (empty + (rgb - empty) * p).round().astype(np.uint8)
-            band[:] = cols[None, :, :]
+            rgb = np.array(colors[row.behavior], dtype=np.float32)
+            img[y0:y1] = pack_rgb((empty_rgb + (rgb - empty_rgb) * p).round())[None, :]
     return img
 
 

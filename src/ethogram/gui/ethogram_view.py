@@ -19,11 +19,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -33,7 +34,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ethogram.bouts import find_bouts
 from ethogram.errors import LabelError
@@ -41,6 +42,7 @@ from ethogram.gui import palette
 from ethogram.gui.ethogram_render import (
     Row,
     column_starts,
+    darken,
     format_time,
     reduce_labels,
     reduce_max,
@@ -66,10 +68,11 @@ def _qcolor(rgb: tuple[int, int, int], alpha: int = 255) -> QColor:
     return QColor(rgb[0], rgb[1], rgb[2], alpha)
 
 
-def _to_qimage(rgba: np.ndarray) -> QImage:
-    h, w = rgba.shape[:2]
-    data = np.ascontiguousarray(rgba)
-    return QImage(data.data, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()
+def _to_qimage(pixels: np.ndarray) -> QImage:
+    """(H, W) uint32 0xAARRGGBB -> an opaque QImage (the fast path onto the backing store)."""
+    h, w = pixels.shape
+    data = np.ascontiguousarray(pixels, dtype=np.uint32)
+    return QImage(data.data, w, h, w * 4, QImage.Format.Format_RGB32).copy()
 
 
 @dataclass
@@ -227,7 +230,7 @@ class EthogramView(QWidget):
             None if predicted is None else self._checked(predicted, "predictions", np.float32)
         )
         self._update_n_frames()
-        self._invalidate(layout=True, overview=False)
+        self._invalidate(layout=True)
 
     def set_current_frame(self, frame: int) -> None:
         """Move the current-frame line; the detail strip follows when the frame leaves it.
@@ -453,16 +456,31 @@ class EthogramView(QWidget):
 
     # ------------------------------------------------------------------ rendering
     def _render_overview(self) -> QImage:
-        k = len(self._names)
-        rows = [Row("label", b, b * self._ov_row_px, self._ov_row_px) for b in range(k)]
+        k, row_h = len(self._names), self._ov_row_px
+        # With predictions, the lower third of each behavior's row shows them (as in the detail).
+        pred_h = max(row_h // 3, 1) if self._preds is not None and row_h >= 3 else 0
+        rows: list[Row] = []
+        for b in range(k):
+            rows.append(Row("label", b, b * row_h, row_h - pred_h))
+            if pred_h:
+                rows.append(Row("prediction", b, (b + 1) * row_h - pred_h, pred_h))
         h = max(self._overview.height(), 1)
-        labels = None
+        starts = column_starts(self._n_frames, self._width)
+        labels = preds = None
         if self._labels is not None and self._n_frames:
-            labels = reduce_labels(self._labels, column_starts(self._n_frames, self._width))
-        rgba = render_rows(
-            rows, h, self._width, self._colors, labels, hatch_origin=(self._overview.y(), self._x0)
+            labels = reduce_labels(self._labels, starts)
+        if pred_h and self._n_frames:
+            preds = reduce_max(self._preds, starts)
+        pixels = render_rows(
+            rows,
+            h,
+            self._width,
+            self._colors,
+            labels,
+            predictions=preds,
+            hatch_origin=(self._overview.y(), self._x0),
         )
-        return _to_qimage(rgba)
+        return _to_qimage(pixels)
 
     def _render_detail(self) -> QImage:
         start, stop = self.detail_range()
@@ -481,7 +499,7 @@ class EthogramView(QWidget):
             preds = reduce_max(self._preds[start:stop], starts)
         h = max(self._rows_bottom - self._rows_top, 1)
         rows = [Row(r.kind, r.behavior, r.y - self._rows_top, r.height) for r in self._rows]
-        rgba = render_rows(
+        pixels = render_rows(
             rows,
             h,
             self._width,
@@ -495,9 +513,9 @@ class EthogramView(QWidget):
             # Zoomed in far enough to see single frames: faint lines between them.
             boundaries = np.flatnonzero(np.diff(starts) > 0) + 1
             for row in rows:
-                band = rgba[row.y : row.y + row.height, boundaries, :3]
-                rgba[row.y : row.y + row.height, boundaries, :3] = (band * 0.82).astype(np.uint8)
-        return _to_qimage(rgba)
+                band = pixels[row.y : row.y + row.height, boundaries]
+                pixels[row.y : row.y + row.height, boundaries] = darken(band)
+        return _to_qimage(pixels)
 
     def _cursor_region(self, frame: int) -> QRegion:
         x0 = self.frame_to_detail_x(frame)
@@ -813,6 +831,47 @@ class EthogramView(QWidget):
                 self.setCursor(Qt.CursorShape.SizeHorCursor)
             else:
                 self.unsetCursor()
+
+    def describe_at(self, x: float, y: float) -> str:
+        """What is under widget point (x, y): frame, time and, on a row, its values ("" if none).
+
+        Shown as the tooltip.
+        """
+        area = self._area_at(x, y)
+        if area is None:
+            return ""
+        frame = self.overview_x_to_frame(x) if area == "overview" else self.detail_x_to_frame(x)
+        text = f"frame {frame}"
+        if self._fps:
+            text += f"  ({format_time(frame, self._fps, fractional=True)})"
+        if area == "overview":
+            k = int((y - self._overview.top()) // max(self._ov_row_px, 1))
+            row = Row("label", k, 0, 0) if 0 <= k < len(self._names) else None
+        else:
+            row = self._row_at(y)
+        if row is None:
+            return text
+        b = row.behavior
+        parts = [self._names[b]]
+        if self._labels is not None:
+            value = int(self._labels[frame, b])
+            parts.append({1: "labeled present", 0: "labeled absent"}.get(value, "unlabeled"))
+        if self._probs is not None:
+            parts.append(f"p = {self._probs[frame, b]:.2f}")
+        if self._preds is not None:
+            parts.append("predicted" if self._preds[frame, b] > 0 else "not predicted")
+        return text + "\n" + ", ".join(parts)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.describe_at(event.pos().x(), event.pos().y())
+            if text and self._drag is None:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self._drag is None and self._edge_cursor:
