@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "ethogram.cli.predict_cmds",
     "ethogram.cli.summarize_cmd",
     "ethogram.cli.evaluate_cmd",
+    "ethogram.cli.interop_cmds",
 ]
 
 app = typer.Typer(

@@ -161,22 +161,9 @@ def read_labels(
     LabelTable
         The validated labels.
     """
-    import pandas as pd
-
     path = Path(path)
-    if not path.is_file():
-        raise LabelError(f"{path}: label file not found")
-    try:
-        frame = pd.read_csv(path, index_col=0)
-    except pd.errors.EmptyDataError:
-        raise LabelError(
-            f"{path}: the file is empty; expected a header row and one row per frame"
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise LabelError(f"{path}: not a readable CSV ({exc})") from None
+    frame = _read_csv(path)
     columns = [str(c) for c in frame.columns]
-    if not columns:
-        raise LabelError(f"{path}: no behavior columns; expected 'background' and behaviors")
     if behaviors is not None:
         missing = [b for b in behaviors if b not in columns]
         unknown = [c for c in columns if c not in behaviors]
@@ -189,6 +176,34 @@ def read_labels(
             raise LabelError(f"{path}: {'; '.join(parts)}; expected columns {list(behaviors)}")
         frame = frame[list(behaviors)]
         columns = list(behaviors)
+    values = _numeric_values(frame, path, columns)
+    values = validate_values(values, columns, path, n_frames)
+    return LabelTable(values=values, behaviors=columns, path=path)
+
+
+def _read_csv(path: Path):
+    """The CSV as a DataFrame (index = frame), with at least one column."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise LabelError(f"{path}: label file not found")
+    try:
+        frame = pd.read_csv(path, index_col=0)
+    except pd.errors.EmptyDataError:
+        raise LabelError(
+            f"{path}: the file is empty; expected a header row and one row per frame"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise LabelError(f"{path}: not a readable CSV ({exc})") from None
+    if not len(frame.columns):
+        raise LabelError(f"{path}: no behavior columns; expected 'background' and behaviors")
+    return frame
+
+
+def _numeric_values(frame, path: Path, columns: list[str]) -> np.ndarray:
+    """The table's values as numbers; a cell that is not a number is an error naming it."""
+    import pandas as pd
+
     values = frame.to_numpy()
     if values.dtype == object:
         numeric = frame.apply(pd.to_numeric, errors="coerce")
@@ -200,8 +215,45 @@ def read_labels(
                 f"{row} column {columns[col]!r}"
             )
         values = numeric.to_numpy(dtype=float)
-    values = validate_values(values, columns, path, n_frames)
-    return LabelTable(values=values, behaviors=columns, path=path)
+    return values
+
+
+def read_label_columns(path: str | Path) -> tuple[np.ndarray, list[str]]:
+    """Read a DeepEthogram-style CSV whose columns may lack ``background`` or be in any order.
+
+    Parameters
+    ----------
+    path
+        The CSV file: an index column (frame), then one column per behavior.
+
+    Returns
+    -------
+    values, behaviors
+        int8 array (T, K) of 1/0/-1 and the K column names as in the file.
+
+    Raises
+    ------
+    LabelError
+        Naming the file, frame and column of a value that is not 1, 0 or -1, or duplicate or
+        missing columns.
+    """
+    path = Path(path)
+    frame = _read_csv(path)
+    columns = [str(c) for c in frame.columns]
+    values = _numeric_values(frame, path, columns)
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        raise LabelError(f"{path}: duplicate behavior columns {dupes}")
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isin(arr, VALID_VALUES)  # NaN (an empty cell) is never in VALID_VALUES
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        found = "an empty cell" if np.isnan(arr[row, col]) else _fmt(arr[row, col])
+        raise LabelError(
+            f"{path}: values must be 1, 0 or -1; found {found} at frame {row} "
+            f"column {columns[col]!r} ({int(bad.sum())} bad cells)"
+        )
+    return arr.astype(np.int8), columns
 
 
 def check_background(values: np.ndarray, path: Path | None = None) -> None:
@@ -273,6 +325,40 @@ def write_labels(
     with atomic_path(path) as tmp:
         frame.to_csv(tmp)
     return saved
+
+
+def read_annotations(path: str | Path) -> list:
+    """Read a DeepEthogram label or prediction CSV as an import (format ``deepethogram``).
+
+    The ``background`` column may be missing and the behaviors may be in any order: background
+    is recomputed from the other columns when the labels are fitted to a project.
+
+    Returns
+    -------
+    list of ethogram.io.annotation.Annotation
+        One annotation of per-frame values.
+    """
+    from ethogram.io.annotation import Annotation
+
+    path = Path(path)
+    values, columns = read_label_columns(path)
+    notes = [] if "background" in columns else ["no background column; it is computed"]
+    return [
+        Annotation(
+            source=path,
+            format="deepethogram",
+            behaviors=columns,
+            unit="frame",
+            frames=values,
+            notes=notes,
+        )
+    ]
+
+
+def write_export(path: str | Path, export) -> Path:
+    """Write a :class:`ethogram.io.annotation.LabelExport` as a DeepEthogram CSV (no backup)."""
+    write_labels(path, export.values, list(export.behaviors), backup=False)
+    return Path(path)
 
 
 def empty_labels(n_frames: int, behaviors: list[str]) -> np.ndarray:
