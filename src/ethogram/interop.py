@@ -347,9 +347,14 @@ def _probabilities(record, behaviors: list[str]) -> tuple[np.ndarray | None, str
         return None, f"no {path.name}: probabilities not exported"
     try:
         model_dir = read_file_attrs(path).get(PREDICTIONS_ATTR)
-        group = find_group(path, model_dir) if model_dir else find_group(path)
+        if not model_dir:
+            return (
+                None,
+                f"{path.name} does not say which model predicted: probabilities not exported",
+            )
+        group = find_group(path, model_dir)
         if group is None:
-            return None, f"{path.name} holds no probabilities: not exported"
+            return None, f"{path.name} holds no probabilities of {model_dir}: not exported"
         data = read_outputs(path, group, datasets=["P", "class_names"])
     except EthogramError as exc:
         return None, f"probabilities not exported ({exc})"

@@ -135,3 +135,49 @@ def test_exported_boris_file_imports_back_to_the_same_labels(project, tmp_path):
 def test_an_unknown_format_name_lists_the_known_ones(project, tmp_path):
     with pytest.raises(EthogramError, match=r"unknown label format 'excel'; expected one of"):
         export_project(project, "excel", tmp_path)
+
+
+def test_simba_file_is_matched_to_the_video_it_is_named_after(project):
+    (result,) = import_labels(project, [DATA / "simba" / "targets_inserted" / "mouse1.csv"])
+    assert (result.video, result.format, result.behaviors) == ("mouse1", "simba", ["groom", "rear"])
+    assert result.absent == ["sniff"]
+
+
+def test_bento_channel_is_chosen_with_subject_and_video_with_video(project):
+    path = DATA / "bento_two_channels.annot"
+    with pytest.raises(LabelError, match=r"several subjects \['Ch1', 'Ch2'\]"):
+        import_labels(project, [path])
+    with pytest.raises(ProjectError, match="is named after the video 'bento_two_channels'"):
+        import_labels(project, [path], subject="Ch2")
+    (result,) = import_labels(project, [path], subject="Ch2", video="mouse2")
+    assert frames_of(project.read_labels("mouse2").values, "sniff") == [24]
+    # the file lists groom and sniff as its annotations: groom is absent in Ch2, rear unknown
+    assert result.behaviors == ["groom", "sniff"] and result.absent == ["rear"]
+
+
+def test_predictions_export_to_simba_carries_the_model_probabilities(project, tmp_path):
+    from ethogram.io.labels import write_labels
+    from ethogram.io.outputs import PREDICTIONS_ATTR, write_group
+
+    record = project.video("mouse1")
+    values = random_labels(seed=9)
+    probabilities = np.where(values == 1, 0.8, 0.2).astype(np.float32)
+    write_labels(record.predictions_path, values, project.behaviors, backup=False)
+    order = [0, 3, 1, 2]  # the outputs file may hold the classes in another order
+    names = [project.behaviors[i] for i in order]
+    model = str(project.models_dir / "250101_120000_sequence")
+    write_group(record.outputs_path, "resnet18", {"P": probabilities * 0, "class_names": names})
+    write_group(
+        record.outputs_path,
+        "tgmj",
+        {"P": probabilities[:, order], "class_names": names},
+        attrs={"model_dir": model},
+        file_attrs={PREDICTIONS_ATTR: model},
+    )
+    results = export_project(project, "simba", tmp_path / "out", what="predictions")
+    assert results[1].skipped == "no predictions"
+    import pandas as pd
+
+    frame = pd.read_csv(results[0].path, index_col=0)
+    np.testing.assert_allclose(frame["Probability_sniff"], probabilities[:, 3])
+    np.testing.assert_array_equal(frame["rear"], values[:, 2])

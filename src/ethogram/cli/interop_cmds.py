@@ -8,7 +8,7 @@ import typer
 
 from ethogram.cli.help_text import unwrap_help
 
-FORMAT_NAMES = "deepethogram, boris, boris-aggregated"
+FORMAT_NAMES = "deepethogram, boris, boris-aggregated, simba, bouts, bento, nwb"
 
 IMPORT_HELP = unwrap_help(f"""Import labels made in another tool into a project's videos.
 

@@ -87,6 +87,9 @@ class Annotation:
     coverage
         Spans (start, stop) in ``unit`` over which the labels were assessed; None means the
         whole video. Frames outside are left unlabeled (-1).
+    other_columns
+        True when ``behaviors`` are candidate columns of a table that also holds other data
+        (SimBA's pose and feature columns): names the project lacks are then ignored.
     notes
         Things the reader decided that the user should hear about.
     """
@@ -101,6 +104,7 @@ class Annotation:
     frames: np.ndarray | None = None
     fps: float | None = None
     coverage: list[tuple[float, float]] | None = None
+    other_columns: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -249,6 +253,8 @@ def fit_annotation(
         raise LabelError(f"{ann.source}: the video's frame rate is {fps!r}; cannot convert times")
     index = {b: k for k, b in enumerate(behaviors)}
     named = [b for b in ann.behaviors if b != BACKGROUND]
+    if ann.other_columns:
+        named = [b for b in named if b in index]
     unknown_names = [b for b in named if b not in index]
     if unknown_names and unknown == "error":
         raise LabelError(

@@ -1,9 +1,9 @@
 """Label file formats by name or file extension: one facade over one module per format.
 
 >>> sorted(FORMATS)  # doctest: +NORMALIZE_WHITESPACE
-['boris', 'boris-aggregated', 'deepethogram']
->>> detect_format("session1.tsv")  # doctest: +SKIP
-'boris'
+['bento', 'boris', 'boris-aggregated', 'bouts', 'deepethogram', 'nwb', 'simba']
+>>> detect_format("session1.annot")
+'bento'
 
 Reading gives :class:`~ethogram.io.annotation.Annotation` objects (the labels as the file states
 them, one per video and subject); :func:`read_labels_file` also fits one to a video, giving one
@@ -95,6 +95,38 @@ FORMATS: dict[str, LabelFormat] = {
             "ethogram.io.boris:read",
             "ethogram.io.boris:write_aggregated",
             "{stem}_boris_aggregated.csv",
+        ),
+        LabelFormat(
+            "simba",
+            "SimBA per-frame CSV: a 0/1 column per behavior (and Probability_<behavior>)",
+            (),
+            "ethogram.io.simba:read",
+            "ethogram.io.simba:write",
+            "{stem}.csv",
+        ),
+        LabelFormat(
+            "bouts",
+            "bouts table CSV: behavior, start/end frame, start/end seconds",
+            (),
+            "ethogram.io.bouts_table:read",
+            "ethogram.io.bouts_table:write",
+            "{stem}_bouts.csv",
+        ),
+        LabelFormat(
+            "bento",
+            "Bento .annot annotation file",
+            (".annot",),
+            "ethogram.io.bento:read",
+            "ethogram.io.bento:write",
+            "{stem}.annot",
+        ),
+        LabelFormat(
+            "nwb",
+            "NWB file: ndx-ethogram EthogramBouts, or a TimeIntervals table (needs pynwb)",
+            (".nwb",),
+            "ethogram.io.nwb:read",
+            "ethogram.io.nwb:write",
+            "{stem}.nwb",
         ),
     )
 }
