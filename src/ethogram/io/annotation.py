@@ -23,7 +23,6 @@ from typing import Literal
 
 import numpy as np
 
-from ethogram.bouts import find_bouts
 from ethogram.errors import LabelError
 
 Unit = Literal["s", "frame"]
@@ -32,6 +31,13 @@ UNKNOWN_MODES = ("error", "skip")
 BACKGROUND = "background"
 # events may end a little past the video's last frame (rounding in the tool that wrote them)
 END_TOLERANCE_FRAMES = 1
+
+
+def _runs(present: np.ndarray) -> np.ndarray:
+    """(n, 2) start and end (exclusive) of the runs of True (as :func:`ethogram.bouts.find_bouts`,
+    which is a layer above io)."""
+    padded = np.concatenate([[False], np.asarray(present, dtype=bool).ravel(), [False]])
+    return np.flatnonzero(padded[1:] != padded[:-1]).reshape(-1, 2)
 
 
 @dataclass(frozen=True)
@@ -375,13 +381,13 @@ def annotation_from_values(
     for k, name in enumerate(behaviors):
         if k == 0 and name == BACKGROUND:
             continue
-        for start, stop in find_bouts(values[:, k] == 1):
+        for start, stop in _runs(values[:, k] == 1):
             bouts.append((int(start), k, Bout(name, float(start), float(stop))))
     bouts.sort(key=lambda item: (item[0], item[1]))
     labeled = (values >= 0).all(axis=1)
     coverage = None
     if not labeled.all():
-        coverage = [(float(a), float(b)) for a, b in find_bouts(labeled)]
+        coverage = [(float(a), float(b)) for a, b in _runs(labeled)]
     return Annotation(
         source=Path(source),
         format=format,

@@ -23,6 +23,7 @@ This module imports neither torch nor Qt; pynwb is imported only when a file is 
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from uuid import uuid4
@@ -72,8 +73,6 @@ def write(path: str | Path, export: LabelExport) -> Path:
     pathlib.Path
         ``path``.
     """
-    from ethogram import __version__
-
     pynwb = _pynwb()
     from pynwb.epoch import TimeIntervals
     from pynwb.image import ImageSeries
@@ -99,7 +98,9 @@ def write(path: str | Path, export: LabelExport) -> Path:
     module = nwbfile.create_processing_module(MODULE, f"behavior {export.kind} (ethogram)")
     behaviors = [b for b in export.behaviors if b != BACKGROUND]
     ndx = _ndx_ethogram()
-    software = f"ethogram {__version__}"
+    # the package is loaded whenever this module is; importing it by name would (for the
+    # import linter) reach the torch-using modules it can load lazily
+    software = f"ethogram {getattr(sys.modules.get('ethogram'), '__version__', '')}".strip()
     if ndx is not None:
         ethogram = ndx.Ethogram(
             name=ETHOGRAM_NAME,
