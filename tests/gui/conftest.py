@@ -10,5 +10,5 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # pytest.importorskip at a conftest's top level is an error, not a skip; so without PySide6 this
 # folder is not collected, and each test module also starts with pytest.importorskip("PySide6").
-if importlib.util.find_spec("PySide6") is None:
+if importlib.util.find_spec("PySide6") is None or importlib.util.find_spec("pytestqt") is None:
     collect_ignore_glob = ["test_*.py"]
