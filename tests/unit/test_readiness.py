@@ -87,9 +87,10 @@ def test_the_folder_to_resume_is_the_one_checkpointed_since_the_start(project):
     assert interrupted_model_dir(project, started) == new
 
 
-def test_readiness_imports_neither_torch_nor_qt():
+def test_readiness_and_the_jobs_child_side_import_neither_torch_nor_qt():
     code = (
-        "import sys, ethogram.readiness, ethogram.train.pipeline; "
+        "import sys, ethogram.readiness, ethogram.train.pipeline, ethogram.gui.worker, "
+        "ethogram.gui.tasks; "
         "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
