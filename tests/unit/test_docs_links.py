@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,11 @@ def heading_anchors(text: str) -> set[str]:
     return anchors
 
 
+@cache
+def _anchors_of(page: Path) -> frozenset[str]:
+    return frozenset(heading_anchors(page.read_text(encoding="utf-8")))
+
+
 def broken_links(page: Path, pending: set[Path] = frozenset()) -> list[str]:
     """Relative links of ``page`` whose file or heading does not exist, as readable strings."""
     broken = []
@@ -51,7 +57,7 @@ def broken_links(page: Path, pending: set[Path] = frozenset()) -> list[str]:
                 broken.append(f"{target}: no file {resolved}")
             continue
         if anchor and resolved.suffix == ".md":
-            if anchor not in heading_anchors(resolved.read_text(encoding="utf-8")):
+            if anchor not in _anchors_of(resolved):
                 broken.append(f"{target}: no heading #{anchor} in {resolved.name}")
     return broken
 
