@@ -354,3 +354,16 @@ def test_overview_shows_predictions_under_each_behavior_when_set(view):
     x = round(view.frame_to_overview_x(200))
     assert pixel(view, QPoint(x, overview.top() + 3 * row_h - 1)) == palette.behavior_colors(3)[2]
     assert pixel(view, QPoint(x, overview.top() + 2 * row_h + 1)) == palette.EMPTY_RGB
+
+
+def test_painting_past_the_right_end_scrolls_the_strip_and_extends_the_range(view, emitted):
+    start = at_frame(view, 90, 2)
+    outside = QPoint(view.row_rect(2).right() + 60, start.y())
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for _ in range(4):
+        QTest.mouseMove(view, outside)
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, outside)
+    window_start, window_stop = view.detail_range()
+    assert window_start > 0
+    assert emitted["paint"] == [(2, 90, window_stop, 1)]
+    assert emitted["seek"][-1] == window_stop - 1

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -55,6 +55,8 @@ MIN_SPAN = 30  # the deepest zoom, in frames
 EDGE_GRAB_PX = 4  # a press this close to a bout's edge moves the edge
 DRAG_THRESHOLD_PX = 3  # a press that moves less than this is a click (seek), not a paint
 WHEEL_ZOOM = 1.25  # detail span factor per wheel notch
+AUTOSCROLL_MS = 50  # while a drag rests past an end of the detail strip, scroll this often
+AUTOSCROLL_MAX_FRACTION = 0.05  # of the span per step, reached 100 px past the end
 
 LABEL_ROW_PX = (16, 28)  # label row height: min, max (grows with the widget)
 PROBABILITY_ROW_PX = 10
@@ -90,6 +92,7 @@ class _Drag:
     limit: int = 0  # edge: the far end of the bout (the edge cannot cross it)
     moved: bool = False
     last_seek: int = -1
+    last_x: float = 0.0
 
 
 class EthogramView(QWidget):
@@ -140,6 +143,9 @@ class EthogramView(QWidget):
         self._highlight: tuple[int, int] | None = None
         self._preview: tuple[int, int, int, int] | None = None
         self._drag: _Drag | None = None
+        self._autoscroll = QTimer(self)
+        self._autoscroll.setInterval(AUTOSCROLL_MS)
+        self._autoscroll.timeout.connect(self._on_autoscroll_timer)
         self._edge_cursor = False
         self._small_font = QFont(self.font())
         self._small_font.setPointSizeF(max(self.font().pointSizeF() - 1.0, 6.0))
@@ -785,10 +791,45 @@ class EthogramView(QWidget):
         if drag.kind == "overview":
             self._seek(self.overview_x_to_frame(x))
             return
+        if drag.kind == "paint" and not drag.moved:
+            drag.moved = abs(x - drag.press_x) + abs(y - drag.press_y) >= DRAG_THRESHOLD_PX
+        drag.last_x = x
+        if drag.kind != "paint" or drag.moved:
+            # Past either end of the strip, the window scrolls: one step per move, and on a
+            # timer while the mouse rests there.
+            if self._autoscroll_step(x):
+                self._autoscroll.start()
+            else:
+                self._autoscroll.stop()
+        self._drag_detail_to(x)
+
+    def _autoscroll_step(self, x: float) -> bool:
+        if x < self._x0:
+            direction, distance = -1, self._x0 - x
+        elif x > self._x0 + self._width:
+            direction, distance = 1, x - self._x0 - self._width
+        else:
+            return False
+        start, stop = self.detail_range()
+        span = stop - start
+        step = max(1, round(span * AUTOSCROLL_MAX_FRACTION * min(distance, 100.0) / 100.0))
+        self._set_window(start + direction * step, span)
+        return True
+
+    def _on_autoscroll_timer(self) -> None:
+        drag = self._drag
+        if drag is None or drag.kind == "overview" or not self._autoscroll_step(drag.last_x):
+            self._autoscroll.stop()
+            return
+        self._drag_detail_to(drag.last_x)
+
+    def _drag_detail_to(self, x: float) -> None:
+        """Update the current detail drag (scrub, paint or edge) for the mouse at widget x."""
+        drag = self._drag
+        if drag is None:
+            return
         frame = self.detail_x_to_frame(x)
         if drag.kind == "paint":
-            if not drag.moved:
-                drag.moved = abs(x - drag.press_x) + abs(y - drag.press_y) >= DRAG_THRESHOLD_PX
             if drag.moved:
                 lo, hi = sorted((drag.anchor, frame))
                 self._set_preview((drag.behavior, lo, hi + 1, drag.value))
@@ -803,6 +844,7 @@ class EthogramView(QWidget):
             event.ignore()
             return
         event.accept()
+        self._autoscroll.stop()
         op: tuple[int, int, int, int] | None = None
         if drag.kind == "paint" and drag.moved:
             frame = self.detail_x_to_frame(event.position().x())
