@@ -367,3 +367,10 @@ def test_painting_past_the_right_end_scrolls_the_strip_and_extends_the_range(vie
     assert window_start > 0
     assert emitted["paint"] == [(2, 90, window_stop, 1)]
     assert emitted["seek"][-1] == window_stop - 1
+
+
+def test_zoom_is_kept_when_another_video_is_shown(view):
+    view.set_detail_span(50)
+    view.set_labels(make_labels(1000))
+    start, stop = view.detail_range()
+    assert stop - start == 50

@@ -140,6 +140,7 @@ class EthogramView(QWidget):
         self._frame = 0
         self._start = 0
         self._span = DEFAULT_SPAN
+        self._wanted_span = DEFAULT_SPAN  # the user's zoom, kept across videos
         self._highlight: tuple[int, int] | None = None
         self._preview: tuple[int, int, int, int] | None = None
         self._drag: _Drag | None = None
@@ -159,6 +160,8 @@ class EthogramView(QWidget):
         self._rows: list[Row] = []
         self._rows_top = 0
         self._rows_bottom = 0
+        self._ov_row_px = 1
+        self._last_height_hint = -1
         # Cached strip images.
         self._overview_image: QImage | None = None
         self._detail_image: QImage | None = None
@@ -273,7 +276,8 @@ class EthogramView(QWidget):
         centres on it.
         """
         start, stop = self.detail_range()
-        span = self._clamped_span(int(n_frames))
+        self._wanted_span = max(int(n_frames), 1)
+        span = self._clamped_span(self._wanted_span)
         if start <= self._frame < stop and self._span > 0:
             fraction = (self._frame - start) / self._span
             new_start = round(self._frame - fraction * span)
@@ -369,7 +373,7 @@ class EthogramView(QWidget):
                 break
         if n != self._n_frames:
             self._n_frames = n
-            self._span = self._clamped_span(DEFAULT_SPAN if n else self._span)
+            self._span = self._clamped_span(self._wanted_span)
             self._start = 0
             self._frame = min(self._frame, max(n - 1, 0))
             if not 0 <= self._frame - self._start < self._span:
@@ -454,7 +458,11 @@ class EthogramView(QWidget):
         self._rows = rows
         self._rows_bottom = y - GROUP_GAP_PX if rows else self._rows_top
         self._ov_row_px = ov_row
-        self.updateGeometry()
+        hint = self._height_for(label_px=22)
+        if hint != self._last_height_hint:
+            # Only when the rows change: set_labels runs this after every edit.
+            self._last_height_hint = hint
+            self.updateGeometry()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         self._invalidate(layout=True)
@@ -946,4 +954,5 @@ class EthogramView(QWidget):
         if new_span == span and notches > 0:
             new_span = self._clamped_span(span - 1)
         new_start = round(anchor - (anchor - start) * new_span / span)
+        self._wanted_span = new_span
         self._set_window(new_start, new_span)
