@@ -21,7 +21,7 @@ each training stage; per ``--sequence`` variant, the same for its chain (``seque
 
     python benchmarks/accuracy.py                               # the fast preset, 6+4 videos
     python benchmarks/accuracy.py --config base= --config flow128=flow.size=128
-    python benchmarks/accuracy.py --sequence mixed=sequence.inputs=mixed
+    python benchmarks/accuracy.py --sequence six=sequence.members=6
     python benchmarks/accuracy.py --frames 600 --train-videos 3 --heldout 2 \
         --config quick=train.epochs=2
 

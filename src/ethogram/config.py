@@ -123,13 +123,6 @@ class TrainSettings(_Strict):
         "way from 0.5 to the value that maximizes validation F1 (1: the best value, as "
         "DeepEthogram; lower trusts a small validation set less).",
     )
-    weight_average: float = Field(
-        0.0,
-        ge=0,
-        lt=1,
-        description="Fused epochs: decay of a moving average of the weights, per step; the "
-        "average is validated, kept as best and saved (0: the weights themselves).",
-    )
     augment: bool = True
     augment_color: float = Field(
         0.3, ge=0, le=1, description="Colour jitter: per-channel gain and desaturation amplitude."
@@ -144,19 +137,12 @@ class TrainSettings(_Strict):
         description="Largest rotation of a training clip, in degrees either way (180: any "
         "heading, as a top-down camera sees; lower it for side views).",
     )
-    num_workers: int = Field(0, ge=0)
 
 
 class SequenceSettings(_Strict):
     """Temporal Gaussian Mixture sequence model over per-frame features."""
 
     arch: Literal["tgm", "tgmj"] = "tgmj"
-    inputs: Literal["features", "logits", "both", "mixed"] = Field(
-        "features",
-        description="Per-frame input: the feature extractor's CNN features (as DeepEthogram), "
-        "its logits (K numbers per frame), both (one model reads the two), or mixed "
-        "('members' models on the features and as many on the logits, averaged).",
-    )
     normalize: Literal["video", "train"] = Field(
         "video",
         description="Standardize each input over its own video ('video': removes the offsets "
@@ -173,28 +159,12 @@ class SequenceSettings(_Strict):
         "a posture seen rarely in training (a curled animal grooming its flank) is read as the "
         "behavior it usually goes with (turning). 1: as DeepEthogram.",
     )
-    out_of_fold: int = Field(
-        0,
-        ge=0,
-        description="Train the sequence model on out-of-fold logits: split the training videos "
-        "into this many folds, train one more feature extractor per fold on the other folds, "
-        "and feed the sequence model each training video's logits from the extractor that did "
-        "not see it (as on new videos). 0 or 1: off (the extractor's own logits, as "
-        "DeepEthogram). Costs about one more feature training.",
-    )
     window: int = Field(180, ge=8, description="Frames per training window.")
     n_filters: int = Field(8, ge=1, description="Gaussian filters per TGM layer.")
     filter_length: int = Field(15, ge=3, description="Temporal length of each TGM filter.")
     num_layers: int = Field(3, ge=1)
     hidden: int = Field(64, ge=4, description="Channels after the input projection.")
     dropout: float = Field(0.3, ge=0, lt=1)
-    logits_dropout: float = Field(
-        0.5,
-        ge=0,
-        lt=1,
-        description="inputs=mixed: dropout of the members that read the logits (few inputs, "
-        "which a model learns to trust too much).",
-    )
     members: int = Field(
         3,
         ge=1,
@@ -319,7 +289,9 @@ def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
     inputs: dict[str, Any] = {}
     for err in exc.errors():
         key = _setting_key(err["loc"], valid)
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "extra_forbidden" and tuple(key.split(".")) in REMOVED_SETTINGS:
+            messages[f"setting '{key}' was removed (see docs/dev/experiments.md)"] = []
+        elif err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             messages[f"unknown setting '{key}'{hint}"] = []
@@ -424,26 +396,37 @@ def save_settings(settings: Settings, path: str | Path) -> None:
     atomic_write_text(Path(path), text)
 
 
-# Settings added after models were first saved: a saved file without them gets the value that
-# reproduces what the model did when it was trained (not the new default).
-_ABSENT_FROM_OLDER_FILES = {
-    ("features", "video_norm"): "none",
-    ("features", "crop"): "none",
-    ("postprocess", "min_bout_fraction"): 1.0,
-    ("train", "weight_average"): 0.0,
-    ("sequence", "members"): 1,
+# Settings that existed once and were removed (docs/dev/experiments.md says why). A saved model's
+# config.yaml that still holds one loads without it when its value is one that the current code
+# reproduces (None: any value; the setting changed only how training ran, not the saved network).
+REMOVED_SETTINGS: dict[tuple[str, str], Any] = {
+    ("train", "weight_average"): None,
+    ("train", "num_workers"): None,
+    ("sequence", "out_of_fold"): None,
+    ("sequence", "logits_dropout"): None,
     ("sequence", "inputs"): "features",
-    ("train", "keep"): "best",
-    ("sequence", "spatial_weight"): 1.0,
 }
 
 
-def read_settings(path: str | Path) -> Settings:
-    """Read settings from a YAML file written by :func:`save_settings`.
+def _drop_removed_settings(data: dict[str, Any], source: str) -> None:
+    """Remove :data:`REMOVED_SETTINGS` from ``data`` (in place); refuse a value that mattered."""
+    for (section, key), kept in REMOVED_SETTINGS.items():
+        values = data.get(section)
+        if not isinstance(values, dict) or key not in values:
+            continue
+        value = values.pop(key)
+        if kept is not None and value != kept:
+            raise ConfigError(
+                f"{source}: {section}.{key}={value} is no longer supported (only {kept!r} is; "
+                f"see docs/dev/experiments.md); train this stage again"
+            )
 
-    A file written before a setting existed gets the value that reproduces the behavior it was
-    written with (``_ABSENT_FROM_OLDER_FILES``, e.g. ``sequence.members: 1``), not the current
-    default.
+
+def read_settings(path: str | Path) -> Settings:
+    """Read settings from a YAML file written by :func:`save_settings` (a model's config.yaml).
+
+    Settings removed since the file was written (:data:`REMOVED_SETTINGS`) are ignored, unless
+    their value changed the saved network (then a :class:`ConfigError` says so).
     """
     path = Path(path)
     if not path.is_file():
@@ -454,7 +437,5 @@ def read_settings(path: str | Path) -> Settings:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
-    for (section, key), value in _ABSENT_FROM_OLDER_FILES.items():
-        if isinstance(data.get(section), dict) and key not in data[section]:
-            data[section][key] = value
+    _drop_removed_settings(data, str(path))
     return settings_from_dict(data, str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,7 @@ def _moving_box(n_frames: int, box: tuple[int, int], step: int) -> np.ndarray:
     return frames
 
 
-def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
+def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
     from ethogram.config import read_settings
     from ethogram.data.animal_crop import resolve_crop
 
@@ -174,64 +175,18 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path):
     assert backgrounds["walk0"].shape == (64, 64, 3)
     # an "animal" far too large for the window: whole frames, and the log says which and why
     big = _project_of(tmp_path / "big", {"big": _moving_box(48, (40, 40), 1)})
-    messages = []
-    assert (
-        resolve_crop(files(big, ["big"]), settings, log=messages.append)[0].features.crop == "none"
-    )
-    assert "big: the animal spans" in messages[0] and "-> none" in messages[0]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):
+        assert resolve_crop(files(big, ["big"]), settings)[0].features.crop == "none"
+    assert "big: the animal spans" in caplog.messages[0] and "-> none" in caplog.messages[0]
     # an animal that never moves is part of the background: not found
     still = _project_of(tmp_path / "still", {"still": _moving_box(1, (6, 10), 0).repeat(48, 0)})
-    messages.clear()
-    assert (
-        resolve_crop(files(still, ["still"]), settings, log=messages.append)[0].features.crop
-        == "none"
-    )
-    assert "found in only 0%" in messages[0]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):
+        assert resolve_crop(files(still, ["still"]), settings)[0].features.crop == "none"
+    assert "found in only 0%" in caplog.messages[0]
     plain = walking.settings("fast", TINY + ["features.crop=none"])
     assert resolve_crop(files(walking, ["walk0"]), plain) == (plain, {})  # other values: unchanged
-
-
-def test_the_saved_model_is_the_weight_average_and_resuming_reproduces_it(
-    tiny_project, monkeypatch
-):
-    from ethogram.train import features
-
-    averages = {}  # epoch -> the averaged weights validated in that epoch
-    validate = features._FeatureTrainer.validate
-
-    def recording_validate(self, epoch):
-        out = validate(self, epoch)
-        if self.average is not None and self.average.started:
-            averages[epoch] = {k: v.clone() for k, v in self.average.state_dict().items()}
-        return out
-
-    monkeypatch.setattr(features._FeatureTrainer, "validate", recording_validate)
-    settings = tiny_project.settings("fast", TINY + ["train.weight_average=0.9"])
-    uninterrupted = train_features(tiny_project, settings, progress=False)
-    monkeypatch.setattr(features._FeatureTrainer, "validate", validate)
-    assert sorted(averages) == [2, 3]  # fused epochs only
-    best = load_training_checkpoint(uninterrupted / "best.pt")
-    last = load_training_checkpoint(uninterrupted / "checkpoint.pt")
-    assert features.AVERAGED_WEIGHTS not in best["extra"]  # folded into best["model"]
-    expected = averages[best["epoch"]]
-    assert all(torch.equal(best["model"][k], expected[k]) for k in expected)
-    averaged, raw = last["extra"][features.AVERAGED_WEIGHTS], last["model"]
-    assert any(not torch.equal(raw[k], averaged[k]) for k in raw if raw[k].is_floating_point())
-
-    model_dir = train_until_interrupted(tiny_project, settings, monkeypatch)
-    train_features(tiny_project, settings, resume=model_dir, progress=False)
-    resumed = load_training_checkpoint(model_dir / "checkpoint.pt")["extra"]
-    assert all(torch.equal(averaged[k], resumed[features.AVERAGED_WEIGHTS][k]) for k in averaged)
-
-
-def test_without_weight_average_the_saved_model_is_the_best_epochs_weights(tiny_project):
-    settings = tiny_project.settings("fast", TINY + ["train.weight_average=0", "train.epochs=1"])
-    model_dir = train_features(tiny_project, settings, progress=False)
-    best = load_training_checkpoint(model_dir / "best.pt")
-    last = load_training_checkpoint(model_dir / "checkpoint.pt")
-    assert "averaged_weights" not in last["extra"]
-    assert best["epoch"] == last["epoch"] == 2  # the one fused epoch
-    assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])
 
 
 @pytest.mark.parametrize("keep", ["last", "best"])

@@ -8,6 +8,7 @@ The videos are placeholders: the sequence stage never decodes a video when featu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -143,41 +144,6 @@ def test_sequence_training_reduces_loss_and_writes_the_model_folder(tmp_path):
         assert out["attrs"]["model_dir"] == str(model_dir)
 
 
-def test_a_sequence_model_on_logits_only_trains_and_predicts_every_video(tmp_path):
-    project = make_feature_project(tmp_path / "proj")
-    settings = _settings("sequence.epochs=6", "sequence.inputs=logits", "train.threshold_shrink=0")
-    model_dir = train_sequence(project, settings, progress=False)
-    metrics = json.loads((model_dir / "metrics.json").read_text())
-    assert metrics["thresholds"] == [0.5, 0.5, 0.5]  # fully shrunk to 0.5
-    assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
-    best = torch.load(model_dir / "best.pt", weights_only=True)
-    assert best["extra"]["in_features"] == len(NAMES)  # the K logits, not the CNN features
-    for record in project.videos:
-        assert read_outputs(record.outputs_path, "tgmj")["P"].shape == (240, 3)
-
-
-def test_a_mixed_sequence_model_reads_features_and_logits_in_separate_members(tmp_path):
-    project = make_feature_project(tmp_path / "proj")
-    settings = _settings("sequence.epochs=4", "sequence.inputs=mixed", "sequence.members=2")
-    model_dir = train_sequence(project, settings, progress=False)
-    loaded = load_sequence_model(model_dir)
-    net = loaded.model.net
-    widths = [m.in_features for m in net.members]
-    n_features = torch.load(model_dir / "best.pt", weights_only=True)["extra"]["in_features"]
-    assert n_features > 3
-    assert widths == [n_features - 3, n_features - 3, 3, 3]  # 2 on CNN features, 2 on logits
-    s = loaded.settings.sequence
-    assert [m.input_dropout.p for m in net.members] == [s.dropout] * 2 + [s.logits_dropout] * 2
-    assert s.dropout != s.logits_dropout
-    metrics = json.loads((model_dir / "metrics.json").read_text())
-    assert metrics["epochs"][-1]["train_loss"] < metrics["epochs"][0]["train_loss"]
-    record = project.videos[0]
-    inputs = loaded.load_inputs(record.outputs_path, "resnet18")
-    assert inputs.features.shape == (240, n_features)
-    stored = read_outputs(record.outputs_path, "tgmj")["P"]
-    np.testing.assert_allclose(stored, sigmoid(sequence_logits(loaded.model, inputs)), atol=1e-5)
-
-
 def test_spatial_weight_scales_the_spatial_inputs_in_training_and_prediction(tmp_path):
     project = make_feature_project(tmp_path / "proj", n_videos=4, n_frames=120)
     settings = _settings("sequence.epochs=1", "sequence.spatial_weight=1")
@@ -220,14 +186,10 @@ def test_chunked_inference_equals_one_pass_and_outputs_can_be_rewritten(tmp_path
     loaded = load_sequence_model(model_dir)
     assert loaded.arch == "tgmj" and loaded.class_names == NAMES
     assert loaded.min_bout_frames == {"groom": 3, "rear": 3}
-    from ethogram.data.sequence import load_sequence_inputs
-
     record = project.videos[0]
-    assert loaded.settings.sequence.inputs == "features"
-    with pytest.raises(ValueError, match="sequence.inputs"):  # the logits: not its input
-        sequence_logits(
-            loaded.model, load_sequence_inputs(record.outputs_path, "resnet18", inputs="logits")
-        )
+    inputs = loaded.load_inputs(record.outputs_path, "resnet18")
+    with pytest.raises(ValueError, match="inputs per frame"):  # another extractor's features
+        sequence_logits(loaded.model, replace(inputs, features=inputs.features[:, :5]))
     inputs = loaded.load_inputs(record.outputs_path, "resnet18")
     whole = sequence_logits(loaded.model, inputs, chunk=10_000)
     chunked = sequence_logits(loaded.model, inputs, chunk=32)

@@ -76,40 +76,40 @@ def test_settings_round_trip_through_yaml(tmp_path: Path):
     assert read_settings(path) == settings
 
 
-@pytest.mark.parametrize(
-    ("section", "key", "default", "saved", "older"),
-    [
-        # trained and validated without per-video statistics: not the new default "flow"
-        ("features", "video_norm", "flow", "flow", "none"),
-        # trained on whole frames: not the new default "auto"
-        ("features", "crop", "auto", "animal", "none"),
-        # feature models predicted with DeepEthogram's whole-percentile minimum bouts
-        ("postprocess", "min_bout_fraction", 0.5, 0.25, 1.0),
-        # trained without a weight average, or as one sequence model
-        ("train", "weight_average", 0.0, 0.9, 0.0),
-        ("sequence", "members", 3, 2, 1),
-        # sequence models saved before the choice read the CNN features; feature models
-        # saved before train.keep were kept at the best epoch
-        ("sequence", "inputs", "features", "logits", "features"),
-        ("train", "keep", "last", "last", "best"),
-        # sequence models saved before the setting weighed spatial and flow features alike
-        ("sequence", "spatial_weight", 0.25, 0.5, 1.0),
-    ],
-)
-def test_a_model_saved_before_a_setting_existed_keeps_its_old_behavior(
-    tmp_path: Path, section: str, key: str, default, saved, older
-):
-    """Older config.yaml files lack newer keys: they get the behavior they were trained with,
-    not the current default."""
-    assert getattr(getattr(load_settings("fast"), section), key) == default
-    settings = load_settings("fast", overrides=[f"{section}.{key}={saved}"])
+def _saved_with(tmp_path: Path, section: str, values: dict) -> Path:
+    """A saved config.yaml with ``values`` added to ``section`` (as an older version wrote)."""
     path = tmp_path / "config.yaml"
-    save_settings(settings, path)
-    assert getattr(getattr(read_settings(path), section), key) == saved
+    save_settings(load_settings("fast"), path)
     data = yaml.safe_load(path.read_text())
-    del data[section][key]
+    data[section].update(values)
     path.write_text(yaml.safe_dump(data))
-    assert getattr(getattr(read_settings(path), section), key) == older
+    return path
+
+
+def test_a_saved_model_config_with_removed_settings_still_loads(tmp_path: Path):
+    path = _saved_with(tmp_path, "train", {"weight_average": 0.995, "num_workers": 2})
+    data = yaml.safe_load(path.read_text())
+    data["sequence"].update(out_of_fold=2, logits_dropout=0.5, inputs="features")
+    path.write_text(yaml.safe_dump(data))
+    assert read_settings(path) == load_settings("fast")
+
+
+def test_a_saved_model_that_read_removed_sequence_inputs_is_refused_with_the_reason(
+    tmp_path: Path,
+):
+    path = _saved_with(tmp_path, "sequence", {"inputs": "mixed"})
+    with pytest.raises(ConfigError) as info:
+        read_settings(path)
+    message = str(info.value)
+    assert str(path) in message and "sequence.inputs=mixed is no longer supported" in message
+    assert "train this stage again" in message
+
+
+def test_a_removed_setting_given_as_an_override_is_named_as_removed():
+    with pytest.raises(ConfigError, match="setting 'sequence.out_of_fold' was removed"):
+        load_settings("fast", overrides=["sequence.out_of_fold=2"])
+    with pytest.raises(ConfigError, match="setting 'train.num_workers' was removed"):
+        load_settings("fast", project_overrides={"train": {"num_workers": 4}})
 
 
 def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
@@ -119,8 +119,14 @@ def test_reading_settings_with_a_typo_names_file_and_key(tmp_path: Path):
         read_settings(path)
 
 
-def test_defaults_are_the_fast_preset():
-    assert Settings() == load_settings("fast").model_copy(update={"preset": "fast"})
+def test_the_defaults_are_the_documented_laptop_preset_fast():
+    fast = load_settings("fast")
+    assert Settings() == fast  # no preset given: the fast preset
+    feat = fast.features
+    assert (feat.arch, feat.flow_arch, feat.input_size) == ("efficientnet_lite0", "resnet18", 64)
+    assert (fast.flow.method, fast.flow.size, fast.flow.dis_preset) == ("dis", 64, "ultrafast")
+    medium = load_settings("medium")
+    assert (medium.features.arch, medium.features.input_size) == ("resnet18", 112)
 
 
 def test_a_bad_value_for_a_union_setting_is_one_line_naming_the_setting():

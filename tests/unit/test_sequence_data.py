@@ -113,37 +113,17 @@ def test_features_are_read_from_the_outputs_file_and_concatenated(tmp_path):
         load_sequence_inputs(path, "tgmj")
 
 
-def test_logits_or_both_can_be_the_per_frame_input(tmp_path):
+def test_the_feature_extractors_logits_come_with_the_features_unchanged(tmp_path):
     path = tmp_path / "v1_outputs.h5"
     logits = np.arange(18, dtype=np.float32).reshape(6, 3)
-    write_group(
-        path,
-        "resnet18",
-        {
-            "spatial_features": np.ones((6, 4), np.float32),
-            "flow_features": np.full((6, 3), 2.0, np.float32),
-            "logits": logits,
-            "class_names": NAMES,
-        },
-    )
-    only = load_sequence_inputs(path, "resnet18", inputs="logits")
-    np.testing.assert_array_equal(only.features, logits)
-    np.testing.assert_array_equal(only.logits, logits)
-    both = load_sequence_inputs(path, "resnet18", inputs="both")
-    assert both.features.shape == (6, 10)
-    np.testing.assert_array_equal(both.features[:, 7:], logits)
-    assert (only.spatial_columns, both.spatial_columns) == (0, 4)
-    # mixed: the same columns, each block standardized over the video on its own
-    mixed = load_sequence_inputs(path, "resnet18", inputs="mixed", normalize="video")
-    alone = load_sequence_inputs(path, "resnet18", inputs="logits", normalize="video")
-    assert mixed.features.shape == (6, 10)
-    np.testing.assert_array_equal(mixed.features[:, 7:], alone.features)
-    np.testing.assert_array_equal(mixed.features[:, :7], 0)  # constant features: centered
-    np.testing.assert_array_equal(mixed.logits, logits)
-    write_group(path, "resnet18", {"spatial_features": np.ones((6, 4), np.float32)})
-    for inputs in ("logits", "both", "mixed"):
-        with pytest.raises(EthogramError, match="no logits"):
-            load_sequence_inputs(path, "resnet18", inputs=inputs)
+    spatial = np.arange(24, dtype=np.float32).reshape(6, 4)
+    write_group(path, "resnet18", {"spatial_features": spatial, "logits": logits})
+    inputs = load_sequence_inputs(path, "resnet18", normalize="video")
+    np.testing.assert_array_equal(inputs.logits, logits)  # TGMJ mixes them in as they are
+    assert inputs.features.shape == (6, 4)  # the logits are not features
+    np.testing.assert_allclose(inputs.features.mean(axis=0), 0, atol=1e-6)
+    write_group(path, "resnet18", {"spatial_features": spatial})
+    assert load_sequence_inputs(path, "resnet18").logits is None
 
 
 def test_per_video_standardization_removes_offsets_and_scales_of_a_video(tmp_path):

@@ -11,7 +11,6 @@ from ethogram.nn import (
     TGMJ,
     SequenceEnsemble,
     TGMLayer,
-    create_mixed_ensemble,
     create_sequence_model,
     receptive_field,
 )
@@ -145,30 +144,6 @@ def test_an_ensembles_receptive_field_is_its_members() -> None:
     one = create_sequence_model("tgm", in_features=4, num_classes=2, filter_length=9)
     three = create_sequence_model("tgm", in_features=4, num_classes=2, filter_length=9, members=3)
     assert receptive_field(three) == receptive_field(one) > 1
-
-
-def test_a_mixed_ensembles_members_each_read_only_their_own_columns() -> None:
-    torch.manual_seed(0)
-    mixed = create_mixed_ensemble(
-        "tgmj", widths=[6, 3], num_classes=3, members=2, dropouts=[0.3, 0.5], filter_length=5
-    )
-    assert [m.in_features for m in mixed.members] == [6, 6, 3, 3]
-    assert [m.input_dropout.p for m in mixed.members] == [0.3, 0.3, 0.5, 0.5]
-    mixed.eval()
-    x, logits = torch.randn(1, 30, 9), torch.randn(1, 30, 3)
-    each = mixed.member_logits(x, logits)
-    assert each.shape == (4, 1, 30, 3)
-    assert torch.allclose(mixed(x, logits), each.mean(dim=0))
-    changed = x.clone()
-    changed[..., 6:] += 1.0  # only the last block: the first two members must not notice
-    after = mixed.member_logits(changed, logits)
-    assert torch.equal(after[:2], each[:2])
-    assert not torch.allclose(after[2:], each[2:])
-    assert torch.equal(after[2], mixed.members[2](changed[..., 6:], logits))
-    with pytest.raises(ConfigError, match="one column range per member"):
-        SequenceEnsemble(list(mixed.members), [(0, 6), (0, 6), (6, 9), (6, 8)])
-    with pytest.raises(ConfigError, match="one dropout per column block"):
-        create_mixed_ensemble("tgm", widths=[6, 3], num_classes=3, members=1, dropouts=[0.3])
 
 
 def test_a_sequence_model_needs_at_least_one_member() -> None:

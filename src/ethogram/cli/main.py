@@ -84,13 +84,18 @@ def run() -> None:
     """Entry point of the console script: run the app, turning EthogramError into exit code 2.
 
     Usage errors are reported by typer (exit 2); an EthogramError is printed on one line (exit
-    2) unless ``--debug`` was given, which shows the traceback.
+    2) unless ``--debug`` was given, which shows the traceback. The library's log records are
+    printed while the command runs (:mod:`ethogram.cli.notes`).
     """
+    from ethogram.cli.notes import notes_shown
+
     debug = "--debug" in sys.argv[1:]
     if not debug:
         show_warnings_briefly()
     try:
-        app()  # standalone mode: typer handles usage errors, --help and Ctrl-C itself
+        # the library's notes on stderr; the training pipeline's stage summaries on stdout
+        with notes_shown(stdout_loggers=("ethogram.train",)):
+            app()  # standalone mode: typer handles usage errors, --help and Ctrl-C itself
     except EthogramError as exc:
         if debug:
             raise

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -37,28 +34,6 @@ EPILOG = """Examples:
 """
 
 
-class _EchoHandler(logging.Handler):
-    """Print the pipeline's notes: INFO to stdout, warnings to stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(self.format(record), err=record.levelno >= logging.WARNING)
-
-
-@contextlib.contextmanager
-def _notes_printed() -> Iterator[None]:
-    logger = logging.getLogger("ethogram.train")
-    handler, level, propagate = _EchoHandler(), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
 def train(
     project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
     overrides: list[str] = typer.Argument(
@@ -79,16 +54,16 @@ def train(
     from ethogram.train.pipeline import train_project
 
     project = Project.open(project_path)
-    with _notes_printed():
-        train_project(
-            project,
-            stage=stage,
-            preset=preset,
-            overrides=list(overrides or []),
-            resume=resume,
-            device=device,
-            progress=True,
-        )  # a KeyboardInterrupt is reported by the command line itself
+    # its notes (logger ethogram.train) are printed by the command line (ethogram.cli.notes)
+    train_project(
+        project,
+        stage=stage,
+        preset=preset,
+        overrides=list(overrides or []),
+        resume=resume,
+        device=device,
+        progress=True,
+    )  # a KeyboardInterrupt is reported by the command line itself
     typer.echo(f"Done. Next: ethogram predict {project.root}")
 
 

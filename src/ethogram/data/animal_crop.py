@@ -31,7 +31,8 @@ extraction warns about a video that does not pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +53,8 @@ __all__ = [
     "resolve_crop",
     "video_background",
 ]
+
+logger = logging.getLogger(__name__)
 
 BACKGROUND_SAMPLES = 100
 DETECTION_SIDE = 160
@@ -296,13 +299,14 @@ def crop_frames(frames: np.ndarray, centres: np.ndarray, side: int, out_size: in
 
 
 def resolve_crop(
-    videos: dict[str, str | Path], settings: Settings, log: Callable[[str], None] = print
+    videos: dict[str, str | Path], settings: Settings
 ) -> tuple[Settings, dict[str, np.ndarray]]:
     """Settings with ``features.crop = "auto"`` resolved to ``"animal"`` or ``"none"``.
 
     ``"animal"`` when every video of ``videos`` (name -> file) passes
-    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``, and ``log`` says
-    which video failed and why. Other values are returned unchanged.
+    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``. The choice is
+    logged (``ethogram.data.animal_crop``), with the videos that failed and why. Other values are
+    returned unchanged.
 
     Returns
     -------
@@ -323,9 +327,9 @@ def resolve_crop(
             problems.append(f"{stem}: {problem}")
     crop = "none" if problems else "animal"
     if problems:
-        log("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
+        logger.info("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
     else:
-        log(f"features.crop=auto -> animal: the spatial stream sees a window of "
-            f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
+        logger.info(f"features.crop=auto -> animal: the spatial stream sees a window of "
+                    f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
     resolved = settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
     return resolved, ({} if problems else backgrounds)

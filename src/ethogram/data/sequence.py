@@ -62,7 +62,6 @@ class SequenceInputs:
         return int(self.features.shape[0])
 
 
-SEQUENCE_INPUTS = ("features", "logits", "both", "mixed")
 SEQUENCE_NORMALIZE = ("video", "train")
 
 
@@ -100,9 +99,7 @@ def load_sequence_inputs(
     group: str,
     labels: np.ndarray | None = None,
     stem: str | None = None,
-    inputs: str = "features",
     normalize: str = "train",
-    logits: np.ndarray | None = None,
 ) -> SequenceInputs:
     """Read a video's features (and the feature extractor's logits) from its outputs file.
 
@@ -116,19 +113,10 @@ def load_sequence_inputs(
         Optional int8 (T, K) labels of the video; their length must match the features.
     stem
         Video name (default: the file name without ``_outputs.h5``).
-    inputs
-        What the sequence model reads per frame (``sequence.inputs``): ``"features"`` (the
-        spatial and flow features, as DeepEthogram), ``"logits"`` (the feature extractor's K
-        logits only: few parameters), ``"both"`` (the two side by side, one model reads all) or
-        ``"mixed"`` (the two side by side, standardized apart; some ensemble members read the
-        features, the others the logits).
     normalize
         ``"video"``: standardize each input column over this video's frames
         (:func:`standardize_per_video`; ``sequence.normalize``); ``"train"``: leave the values as
         stored (the model standardizes them with its training videos' statistics).
-    logits
-        Logits (T, K) to use instead of the group's: out-of-fold logits of a training video
-        (:mod:`ethogram.train.out_of_fold`).
 
     Returns
     -------
@@ -157,32 +145,14 @@ def load_sequence_inputs(
     if len(set(lengths.values())) != 1:
         raise OutputsError(f"{path}: group {group!r} datasets differ in length {lengths}")
     features = np.concatenate([p.reshape(p.shape[0], -1) for p in parts], axis=1)
-    if logits is not None:
-        logits = np.asarray(logits, dtype=np.float32)
-        classes = data["logits"].shape[1:] if "logits" in data else logits.shape[1:]
-        expected = (lengths[present[0]], *classes)
-        if logits.shape != expected:
-            raise OutputsError(f"{path}: replacement logits {logits.shape}, expected {expected}")
-    elif "logits" in data:
-        logits = np.asarray(data["logits"], dtype=np.float32)
-    if inputs not in SEQUENCE_INPUTS:
-        raise ValueError(f"inputs must be one of {SEQUENCE_INPUTS}, got {inputs!r}")
+    logits = np.asarray(data["logits"], dtype=np.float32) if "logits" in data else None
     if normalize not in SEQUENCE_NORMALIZE:
         raise ValueError(f"normalize must be one of {SEQUENCE_NORMALIZE}, got {normalize!r}")
-    standardize = standardize_per_video if normalize == "video" else np.asarray
-    if inputs != "features" and logits is None:
-        raise OutputsError(f"{path}: group {group!r} has no logits (sequence.inputs={inputs})")
+    if normalize == "video":
+        features = standardize_per_video(features)
     spatial_columns = 0
-    if inputs != "logits" and present[0] == "spatial_features":
+    if present[0] == "spatial_features":
         spatial_columns = int(np.prod(parts[0].shape[1:]))
-    if inputs == "logits":
-        features = standardize(logits.copy())
-    elif inputs == "both":
-        features = standardize(np.concatenate([features, logits], 1))
-    elif inputs == "mixed":  # each part standardized on its own, as its members see it alone
-        features = np.concatenate([standardize(features), standardize(logits)], 1)
-    else:
-        features = standardize(features)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int8)
         if labels.shape[0] != features.shape[0]:
@@ -368,7 +338,6 @@ def positive_fraction(videos: Sequence[SequenceInputs]) -> np.ndarray:
 
 __all__ = [
     "FEATURE_DATASETS",
-    "SEQUENCE_INPUTS",
     "SEQUENCE_NORMALIZE",
     "SequenceBatch",
     "SequenceInputs",

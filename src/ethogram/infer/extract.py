@@ -17,8 +17,8 @@ file are copied over. An interrupted extraction leaves the previous file as it w
 from __future__ import annotations
 
 import json
+import logging
 import queue
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +38,8 @@ __all__ = [
     "is_extracted",
     "load_feature_model",
 ]
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 CHUNK_SIZE = 128
@@ -463,7 +465,7 @@ def extract_project(
     overwrite
         Extract again videos that already hold this model's complete features.
     progress
-        Progress bars and a line per video on stderr.
+        Progress bars. Videos skipped are logged (``ethogram.infer.extract``).
 
     Returns
     -------
@@ -479,8 +481,7 @@ def extract_project(
     for record in _select_videos(project, videos):
         out = record.outputs_path
         if not overwrite and is_extracted(out, feature_model):
-            if progress:
-                print(f"{record.stem}: features already extracted, skipped", file=sys.stderr)
+            logger.info(f"{record.stem}: features already extracted, skipped")
         else:
             extract_video(record.video_path, feature_model, out, progress=progress)
         paths.append(out)

@@ -42,7 +42,7 @@ class LoadedSequenceModel:
         return self.settings.sequence.arch
 
     def load_inputs(self, outputs_path: str | Path, group: str, **kwargs) -> SequenceInputs:
-        """Read a video's inputs for this model (its ``sequence.inputs``) from an outputs file.
+        """Read a video's inputs for this model (as its ``sequence.normalize`` says).
 
         ``kwargs`` go to :func:`ethogram.data.sequence.load_sequence_inputs` (``labels``,
         ``stem``).
@@ -53,13 +53,12 @@ class LoadedSequenceModel:
 def load_inputs_for(
     settings: Settings, outputs_path: str | Path, group: str, **kwargs
 ) -> SequenceInputs:
-    """Read a video's sequence-model inputs as ``settings.sequence`` asks (inputs, normalize).
+    """Read a video's sequence-model inputs as ``settings.sequence.normalize`` asks.
 
     ``kwargs`` go to :func:`ethogram.data.sequence.load_sequence_inputs` (``labels``, ``stem``).
     """
-    s = settings.sequence
     return load_sequence_inputs(
-        outputs_path, group, inputs=s.inputs, normalize=s.normalize, **kwargs
+        outputs_path, group, normalize=settings.sequence.normalize, **kwargs
     )
 
 

@@ -12,7 +12,6 @@ import torch
 from torch import nn
 
 from ethogram.config import Settings
-from ethogram.errors import ModelError
 from ethogram.nn.tgm import SequenceEnsemble
 
 __all__ = [
@@ -65,7 +64,7 @@ class SequenceModel(nn.Module):
         if features.shape[-1] != self.mean.shape[0]:
             raise ValueError(
                 f"expected {self.mean.shape[0]} inputs per frame, got {features.shape[-1]}: "
-                "load them with the model's sequence.inputs (features, logits, both or mixed)"
+                "are these the features of the model's feature extractor?"
             )
         return (features - self.mean) / self.std
 
@@ -86,38 +85,20 @@ def build_sequence_model(
     settings: Settings, in_features: int, num_classes: int, mean=None, std=None
 ) -> SequenceModel:
     """Create the sequence model named by ``settings.sequence.arch``."""
-    from ethogram.nn.tgm import create_mixed_ensemble, create_sequence_model
+    from ethogram.nn.tgm import create_sequence_model
 
     s = settings.sequence
-    shape = dict(
+    net = create_sequence_model(
+        s.arch,
+        in_features=in_features,
+        num_classes=num_classes,
+        dropout=s.dropout,
+        members=s.members,
         n_filters=s.n_filters,
         filter_length=s.filter_length,
         num_layers=s.num_layers,
         hidden=s.hidden,
     )
-    if s.inputs == "mixed":  # CNN features first, then the K logits (load_sequence_inputs)
-        if in_features <= num_classes:
-            raise ModelError(
-                f"sequence.inputs=mixed needs CNN features before the {num_classes} logits, "
-                f"got {in_features} inputs per frame"
-            )
-        net = create_mixed_ensemble(
-            s.arch,
-            widths=[in_features - num_classes, num_classes],
-            num_classes=num_classes,
-            members=s.members,
-            dropouts=[s.dropout, s.logits_dropout],
-            **shape,
-        )
-    else:
-        net = create_sequence_model(
-            s.arch,
-            in_features=in_features,
-            num_classes=num_classes,
-            dropout=s.dropout,
-            members=s.members,
-            **shape,
-        )
     mean = np.zeros(in_features, np.float32) if mean is None else mean
     std = np.ones(in_features, np.float32) if std is None else std
     return SequenceModel(net, mean, std)

@@ -21,7 +21,6 @@ from ethogram.nn.tgm import (
     SequenceEnsemble,
     TGMBase,
     TGMLayer,
-    create_mixed_ensemble,
     create_sequence_model,
     receptive_field,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "TGMLayer",
     "TwoStreamOutput",
     "channels_last_convs",
-    "create_mixed_ensemble",
     "create_model",
     "create_sequence_model",
     "is_3d",

@@ -33,7 +33,6 @@ __all__ = [
     "TGMBase",
     "TGMLayer",
     "SequenceEnsemble",
-    "create_mixed_ensemble",
     "create_sequence_model",
     "receptive_field",
 ]
@@ -274,53 +273,31 @@ class SequenceEnsemble(nn.Module):
     """Sequence models of one architecture whose logits are averaged.
 
     Trained together on the same batches, each on its own loss (:meth:`member_logits`), they
-    differ by their random initialization and dropout, and may read different input columns.
+    differ by their random initialization and dropout.
 
     Parameters
     ----------
     members
         The models, e.g. from :func:`create_sequence_model` with ``members=1``.
-    columns
-        Per member, the ``(start, stop)`` range of input columns it reads (its ``in_features``
-        wide); default: every member reads all columns.
 
     Raises
     ------
     ConfigError
-        If there are no members, or ``columns`` does not give one range per member that fits
-        its width.
+        If there are no members.
     """
 
-    def __init__(
-        self, members: list[TGMBase], columns: list[tuple[int, int]] | None = None
-    ) -> None:
+    def __init__(self, members: list[TGMBase]) -> None:
         super().__init__()
         if not members:
             raise ConfigError("a sequence ensemble needs at least one member")
-        if columns is not None:
-            columns = [(int(a), int(b)) for a, b in columns]
-            widths = [b - a if a >= 0 else -1 for a, b in columns]
-            if widths != [m.in_features for m in members]:
-                raise ConfigError(
-                    f"one column range per member, as wide as its inputs: got {columns} for "
-                    f"members of widths {[m.in_features for m in members]}"
-                )
         self.members = nn.ModuleList(members)
-        self.columns = columns
         self.uses_logits = any(bool(m.uses_logits) for m in members)
 
     def member_logits(
         self, features: torch.Tensor, logits: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Each member's logits, stacked: ``(M, B, T, K)``."""
-        if self.columns is None:
-            return torch.stack([member(features, logits) for member in self.members])
-        return torch.stack(
-            [
-                member(features[..., a:b], logits)
-                for member, (a, b) in zip(self.members, self.columns, strict=True)
-            ]
-        )
+        return torch.stack([member(features, logits) for member in self.members])
 
     def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
         """The members' mean logits ``(B, T, K)``."""
@@ -372,54 +349,6 @@ def create_sequence_model(
         models = [SEQUENCE_MODELS[arch](in_features, num_classes, **kwargs) for _ in range(members)]
         return SequenceEnsemble(models)
     return SEQUENCE_MODELS[arch](in_features, num_classes, **kwargs)
-
-
-def create_mixed_ensemble(
-    arch: str,
-    widths: list[int],
-    num_classes: int,
-    members: int,
-    dropouts: list[float],
-    **kwargs: Any,
-) -> SequenceEnsemble:
-    """An ensemble whose members read different blocks of input columns.
-
-    Parameters
-    ----------
-    arch
-        ``"tgm"`` or ``"tgmj"``.
-    widths
-        Widths of the consecutive column blocks of the input (e.g. CNN features, then logits).
-    num_classes
-        Number of behaviors.
-    members
-        Members per block: ``members * len(widths)`` in all, block by block.
-    dropouts
-        Dropout of the members reading each block.
-    **kwargs
-        ``n_filters``, ``filter_length``, ``num_layers``, ``hidden``.
-
-    Returns
-    -------
-    SequenceEnsemble
-        Its :meth:`~SequenceEnsemble.forward` takes all ``sum(widths)`` columns.
-
-    Raises
-    ------
-    ConfigError
-        As :func:`create_sequence_model`, or if ``widths`` and ``dropouts`` differ in length.
-    """
-    if len(widths) != len(dropouts) or not widths:
-        raise ConfigError(f"one dropout per column block: got {widths} and {dropouts}")
-    models, columns, start = [], [], 0
-    for width, dropout in zip(widths, dropouts, strict=True):
-        for _ in range(int(members)):
-            models.append(
-                create_sequence_model(arch, int(width), num_classes, dropout=dropout, **kwargs)
-            )
-            columns.append((start, start + int(width)))
-        start += int(width)
-    return SequenceEnsemble(models, columns)
 
 
 def receptive_field(model: nn.Module) -> int:

@@ -9,7 +9,11 @@
 - :mod:`ethogram.train.features`: the hidden two-stream feature extractor
   (:func:`~ethogram.train.features.train_features`); its losses are in
   :mod:`ethogram.train.losses`.
-- :mod:`ethogram.train.weight_average`: a moving average of a network's weights.
+- :mod:`ethogram.train.sequence`: the TGM sequence model on the extracted features.
+- :mod:`ethogram.train.pipeline`: every stage in order
+  (:func:`~ethogram.train.pipeline.train_project`).
+
+Notes go to the module loggers (``ethogram.train.*``); nothing here configures logging.
 
 Nothing heavy is imported here; import the submodules.
 """

@@ -9,8 +9,7 @@ label smoothing, and optionally a focal term. The weights kept are those of the 
 (``train.keep="last"``, the default: the end of the cosine schedule) or, with ``train.keep="best"``
 as in DeepEthogram, those of the fused epoch with the best validation macro F1 (behaviors other
 than background, each at the threshold that maximizes its F1 on validation), which also drives
-early stopping. ``best.pt`` holds the kept weights either way. With ``train.weight_average``
-above 0, fused epochs validate, keep and save a moving average of the weights. At the end, per-class
+early stopping. ``best.pt`` holds the kept weights either way. At the end, per-class
 thresholds are chosen on all validation frames (the F1-maximizing ones, moved part of the way
 back to 0.5 by ``train.threshold_shrink``) and, if there are test videos, test F1 is reported in
 ``metrics.json``.
@@ -22,11 +21,10 @@ back to 0.5 by ``train.threshold_shrink``) and, if there are test videos, test F
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +48,7 @@ from ethogram.errors import ModelError, ProjectError
 from ethogram.models.build import build_feature_model
 from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
 from ethogram.models.device import choose_device
-from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, read_metrics
+from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, metrics_or_empty
 from ethogram.nn.fusion import predict_two_stream
 from ethogram.nn.registry import is_3d
 from ethogram.nn.video_norm import (
@@ -63,7 +61,6 @@ from ethogram.progress import progress_iter
 from ethogram.train.common import fit, seed_everything, write_metrics
 from ethogram.train.losses import multilabel_loss, positive_weights
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
-from ethogram.train.weight_average import WeightAverage
 
 __all__ = [
     "PHASES",
@@ -71,11 +68,12 @@ __all__ = [
     "train_features",
 ]
 
+logger = logging.getLogger(__name__)
+
 PHASES = ("spatial", "flow", "fused")
 VAL_FRAMES_PER_EPOCH = 1500  # validation subsample per epoch (the final thresholds use all)
 EVAL_BATCH = 128
 MIN_LR_FRACTION = 0.05
-AVERAGED_WEIGHTS = "averaged_weights"  # key of the weight average in checkpoints' extra state
 
 
 # ---- schedule ----------------------------------------------------------------------------------
@@ -134,10 +132,10 @@ def _load_videos(
 class _FeatureTrainer:
     """State shared by the epoch callbacks of :func:`train_features`."""
 
-    def __init__(self, settings, model, train, val, class_names, device, progress, log):
+    def __init__(self, settings, model, train, val, class_names, device, progress):
         self.settings, self.model, self.device = settings, model, device
         self.train, self.val, self.class_names = train, val, class_names
-        self.progress, self.log = progress, log
+        self.progress = progress
         self.three_d = is_3d(settings.features.arch)
         weights = positive_weights(train.label_matrix())
         self.pos_weight = torch.as_tensor(weights, device=device)
@@ -148,33 +146,16 @@ class _FeatureTrainer:
         self.augment = training_augmenter(settings.train)
         self.thresholds = np.full(len(class_names), 0.5)
         self.images_per_s: float | None = None
-        decay = settings.train.weight_average
-        self.average = WeightAverage(decay) if decay > 0 else None
 
     def phase(self, epoch: int) -> str:
         return self.schedule[epoch][0]
 
     def on_epoch_start(self, epoch: int) -> None:
-        phase, index, _ = self.schedule[epoch]
+        phase = self.schedule[epoch][0]
         self.model.set_trainable(spatial=phase != "flow", motion=phase != "spatial")
-        if self.average is not None and phase == "fused" and index == 0:
-            self.average.reset(self.model)  # average the fused model only
-
-    def averaged(self, phase: str):
-        """Context in which the model holds the averaged weights (fused epochs), if any."""
-        if self.average is not None and phase == "fused":
-            return self.average.applied(self.model)
-        return contextlib.nullcontext()
 
     def extra_state(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"thresholds": [float(t) for t in self.thresholds]}
-        if self.average is not None and self.average.started:
-            extra[AVERAGED_WEIGHTS] = self.average.state_dict()
-        return extra
-
-    def load_extra_state(self, extra) -> None:
-        if self.average is not None and extra.get(AVERAGED_WEIGHTS) is not None:
-            self.average.load_state_dict(extra[AVERAGED_WEIGHTS])
+        return {"thresholds": [float(t) for t in self.thresholds]}
 
     def inputs(self, batch, phase: str, augment: bool, generator=None):
         rgb = flow = None
@@ -214,8 +195,6 @@ class _FeatureTrainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            if self.average is not None and phase == "fused":
-                self.average.update(self.model)
             losses.append(loss.item())
             n_images += len(items)
         seconds = time.perf_counter() - started
@@ -284,20 +263,11 @@ class _FeatureTrainer:
     def validate(self, epoch: int) -> dict[str, Any]:
         phase = self.phase(epoch)
         items = self.val.evaluation_items(VAL_FRAMES_PER_EPOCH)
-        with self.averaged(phase):
-            s = self.scores(*self.predict(self.val, items, phase))
+        s = self.scores(*self.predict(self.val, items, phase))
         if phase == "fused":
             self.thresholds = s["thresholds"]
         return {"val_loss": s["loss"], "val_f1_macro": s["f1_macro"],
                 "val_f1": [float(v) for v in s["f1"]]}  # fmt: skip
-
-
-def _console_log(enabled: bool) -> Callable[[str], None]:
-    def log(message: str) -> None:
-        if enabled:
-            print(message, file=sys.stderr, flush=True)
-
-    return log
 
 
 def train_features(
@@ -316,7 +286,8 @@ def train_features(
         ``checkpoint.pt``, with the settings and split saved there (``settings`` is then ignored,
         except ``device``).
     progress
-        Show progress bars and one line per epoch on stderr.
+        Show progress bars. Notes (one line per epoch, the split, the scores) go to the logger
+        ``ethogram.train.features``.
 
     Returns
     -------
@@ -325,7 +296,6 @@ def train_features(
         ``split.yaml``, ``checkpoint.pt``, ``best.pt``, ``metrics.json`` and
         ``figures/training_curves.png``.
     """
-    log = _console_log(progress)
     class_names = project.behaviors
     if resume is not None:
         model_dir = Path(resume)
@@ -345,12 +315,12 @@ def train_features(
             )
         split, note = choose_split(project, stems, settings)
         videos = {stem: project.video(stem).video_path for stem in stems}
-        settings, backgrounds = resolve_crop(videos, settings, log)
+        settings, backgrounds = resolve_crop(videos, settings)
         model_dir = project.new_model_dir("features", settings.features.arch)
         save_settings(settings, model_dir / "config.yaml")
         save_split(model_dir / "split.yaml", split, note)
     if note:
-        log(f"split: {note}")
+        logger.info(f"split: {note}")
     seed_everything(settings.seed)
     device = choose_device(settings.device)
     feat = settings.features
@@ -359,7 +329,7 @@ def train_features(
     train_stems = split["train"]
     val_stems = split["val"] or split["train"]
     if not split["val"]:
-        log("no validation video: validating on the training videos (optimistic)")
+        logger.warning("no validation video: validating on the training videos (optimistic)")
     train = ClipSampler(_load_videos(project, train_stems, settings, progress, backgrounds),
                         feat.n_rgb, feat.n_flows)  # fmt: skip
     val = ClipSampler(_load_videos(project, val_stems, settings, progress, backgrounds),
@@ -374,7 +344,7 @@ def train_features(
 
     seed_everything(settings.seed)
     model = build_feature_model(settings, len(class_names)).to(device)
-    trainer = _FeatureTrainer(settings, model, train, val, class_names, device, progress, log)
+    trainer = _FeatureTrainer(settings, model, train, val, class_names, device, progress)
     exclusive = resolve_exclusive(
         settings.postprocess.exclusive, [video.labels for video in train.videos]
     )
@@ -395,17 +365,16 @@ def train_features(
         monitor_from_epoch=n_stream,
         metrics_header=header,
         extra_state=trainer.extra_state,
-        load_extra_state=trainer.load_extra_state,
         on_epoch_start=trainer.on_epoch_start,
         seed=settings.seed,
         resume=resume is not None,
-        log=log,
+        log=logger.info,
     )
-    _finish(model_dir, trainer, result, header, test, preprocess_s, started, log)
+    _finish(model_dir, trainer, result, header, test, preprocess_s, started)
     return model_dir
 
 
-def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log) -> None:
+def _finish(model_dir, trainer, result, header, test, preprocess_s, started) -> None:
     """Reload the kept weights; thresholds on all validation frames; test scores; metrics.json."""
     best_path = model_dir / BEST_NAME
     keep_last = trainer.settings.train.keep == "last"
@@ -416,12 +385,10 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
         best = {key: saved.get(key) for key in keys}
         if keep_last:
             best["monitor"], result.best_epoch = "last epoch", int(saved["epoch"])
-        averaged = (best.get("extra") or {}).pop(AVERAGED_WEIGHTS, None)
-        best["model"] = averaged if averaged is not None else best["model"]
         trainer.model.load_state_dict(best["model"])
     else:  # no fused epoch had a defined validation F1 (e.g. no behavior in the val videos)
-        log("validation macro F1 was never defined (do the validation videos show any "
-            "behavior?); keeping the last epoch's weights")  # fmt: skip
+        logger.warning("validation macro F1 was never defined (do the validation videos show "
+                       "any behavior?); keeping the last epoch's weights")  # fmt: skip
         best = {"model": trainer.model.state_dict(), "epoch": len(result.history) - 1,
                 "best_metric": None, "monitor": "val_f1_macro"}  # fmt: skip
     trainer.model.set_trainable(spatial=True, motion=True)
@@ -431,7 +398,7 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     best["extra"] = {**(best.get("extra") or {}), "thresholds": [float(t) for t in thresholds],
                      "class_names": list(trainer.class_names)}  # fmt: skip
     save_checkpoint(best_path, best)
-    metrics = read_metrics(model_dir / METRICS_NAME) if (model_dir / METRICS_NAME).is_file() else {}
+    metrics = metrics_or_empty(model_dir)
     metrics.update(header)
     metrics.update(
         thresholds=thresholds,
@@ -450,12 +417,12 @@ def _finish(model_dir, trainer, result, header, test, preprocess_s, started, log
     thin = thin_behaviors([v.labels for v in trainer.val.videos], trainer.class_names)
     metrics["thin_validation_behaviors"] = thin
     if thin:
-        log(thin_behaviors_message(thin, [v.stem for v in trainer.val.videos]))
+        logger.warning(thin_behaviors_message(thin, [v.stem for v in trainer.val.videos]))
     if test is not None:
         s = trainer.scores(*trainer.predict(test, test.evaluation_items()), thresholds=thresholds)
         metrics["test"] = {"f1": s["f1"], "f1_macro": s["f1_macro"], "loss": s["loss"]}
-        log(f"test macro F1 (without background): {s['f1_macro']:.3f}")
+        logger.info(f"test macro F1 (without background): {s['f1_macro']:.3f}")
     write_metrics(model_dir / METRICS_NAME, metrics)
     kept = "last epoch" if keep_last else "best epoch"
-    log(f"{kept} {result.best_epoch}, val macro F1 {val_scores['f1_macro']:.3f}; "
-        f"model in {model_dir}")  # fmt: skip
+    logger.info(f"{kept} {result.best_epoch}, val macro F1 {val_scores['f1_macro']:.3f}; "
+                f"model in {model_dir}")  # fmt: skip

@@ -11,7 +11,7 @@ epoch, for resume), ``best.pt`` (lowest validation loss), ``metrics.json`` and `
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from ethogram.config import Settings
     from ethogram.project import Project
+
+logger = logging.getLogger(__name__)
 
 VAL_FRACTION = 0.2
 MAX_BYTES_PER_VIDEO = 150_000_000  # frames kept in memory per video (at flow.size) ...
@@ -203,7 +205,7 @@ def train_flow(
         after the last saved one (from the start if none finished), with that directory's saved
         settings; only ``flow.epochs`` comes from ``settings`` (so a finished run can be extended).
     progress
-        Show progress bars and one line per epoch on stderr.
+        Show progress bars. Notes (one line per epoch) go to the logger ``ethogram.train.flow``.
 
     Returns
     -------
@@ -265,10 +267,6 @@ def train_flow(
         parts = evaluate_loss(model, val_batch, fs, device)
         return {("val_loss" if k == "total" else f"val_{k}"): v for k, v in parts.items()}
 
-    def log(line: str) -> None:
-        if progress:
-            print(line, file=sys.stderr)
-
     fit(
         model_dir,
         model,
@@ -282,7 +280,7 @@ def train_flow(
         extra_state=lambda: meta,
         seed=settings.seed,
         resume=resume is not None,
-        log=log,
+        log=logger.info,
     )
     from ethogram.models.checkpoint import load_training_checkpoint
     from ethogram.models.folder import BEST_NAME

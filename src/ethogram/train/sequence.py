@@ -15,6 +15,7 @@ outputs) is :mod:`ethogram.infer.sequence`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,9 @@ from ethogram.models.folder import (
     read_metrics,
 )
 from ethogram.train.common import fit, seed_everything, write_metrics
-from ethogram.train.out_of_fold import out_of_fold_logits
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
+
+logger = logging.getLogger(__name__)
 
 STAGE = "sequence"
 MAX_POS_WEIGHT = 100.0
@@ -89,13 +91,8 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     return split
 
 
-def _load_inputs(
-    project, stems, feature_model_dir, settings, progress, with_labels=True, logits=None
-):
-    """Features of ``stems``, extracting them first for videos whose outputs lack them.
-
-    ``logits`` (video name -> array) replaces the stored logits of those videos.
-    """
+def _load_inputs(project, stems, feature_model_dir, settings, progress, with_labels=True):
+    """Features of ``stems``, extracting them first for videos whose outputs lack them."""
     records = {r.stem: r for r in project.videos}
     arch = settings.features.arch
     missing = [
@@ -121,7 +118,6 @@ def _load_inputs(
             group,
             labels=labels,
             stem=stem,
-            logits=logits.get(stem) if logits else None,
         )
     return loaded
 
@@ -132,12 +128,6 @@ def _epoch_offsets(n_grid: int, window: int, min_windows: int) -> list[int]:
     if n_grids <= window:
         return torch.randperm(window)[:n_grids].tolist()
     return torch.randint(0, window, (n_grids,)).tolist()
-
-
-def _stderr_log(message: str) -> None:
-    import sys
-
-    print(message, file=sys.stderr, flush=True)
 
 
 def _frame_f1(probs, labels, thresholds, names) -> tuple[float, list[float]]:
@@ -169,7 +159,8 @@ def train_sequence(
     resume
         A sequence model directory to continue from its ``checkpoint.pt``.
     progress
-        Show progress bars.
+        Show progress bars. Notes (one line per epoch) go to the logger
+        ``ethogram.train.sequence``.
 
     Returns
     -------
@@ -213,20 +204,7 @@ def train_sequence(
     seed_everything(settings.seed)
 
     split = read_split(feature_model_dir, labeled)
-    # the training videos' logits as the feature extractor gives them for new videos (if asked)
-    out_of_fold = out_of_fold_logits(
-        project,
-        feature_model_dir,
-        settings.sequence.out_of_fold,
-        split["train"],
-        device=settings.device,
-        progress=progress,
-    )
-    if out_of_fold:
-        seed_everything(settings.seed)  # the same start whether the folds trained now or before
-    inputs = _load_inputs(
-        project, labeled, feature_model_dir, settings, progress, logits=out_of_fold
-    )
+    inputs = _load_inputs(project, labeled, feature_model_dir, settings, progress)
     train_in = [inputs[s] for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
     in_features = train_in[0].features.shape[1]
@@ -300,7 +278,6 @@ def train_sequence(
         "class_names": names,
         "feature_model_dir": str(feature_model_dir),
         "split": split,
-        "out_of_fold_videos": sorted(out_of_fold),
     }
     fit(
         model_dir,
@@ -317,7 +294,7 @@ def train_sequence(
         load_extra_state=lambda extra: state.update(thresholds=extra.get("thresholds")),
         seed=settings.seed,
         resume=resume is not None,
-        log=_stderr_log if progress else None,
+        log=logger.info,
     )
     best = load_training_checkpoint(model_dir / BEST_NAME)
     model.load_state_dict(best["model"])
@@ -327,8 +304,8 @@ def train_sequence(
         _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress)
     )
     metrics["thin_validation_behaviors"] = thin_behaviors([v.labels for v in val_in], names)
-    if metrics["thin_validation_behaviors"] and progress:
-        _stderr_log(
+    if metrics["thin_validation_behaviors"]:
+        logger.warning(
             thin_behaviors_message(metrics["thin_validation_behaviors"], [v.stem for v in val_in])
         )
     write_metrics(model_dir / METRICS_NAME, metrics)
