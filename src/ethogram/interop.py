@@ -184,9 +184,10 @@ def _assign_videos(
     seen: dict[str, Annotation] = {}
     for stem, ann in pairs:
         if stem in seen:
+            both = "; ".join(", ".join(a.notes) or "?" for a in (seen[stem], ann))
             raise LabelError(
-                f"{path}: has two sets of labels for video {stem!r} ({seen[stem].notes or ''} "
-                f"and {ann.notes or ''}); split the file, or pick one with --subject"
+                f"{path}: has two sets of labels for video {stem!r} ({both}); split the file, "
+                "or choose one with --subject"
             )
         seen[stem] = ann
     return pairs
@@ -403,6 +404,12 @@ def export_project(
     if not records:
         raise ProjectError(f"{project.root}: the project has no videos to export")
     out_dir = Path(out_dir)
+    data_dir = project.data_dir.resolve()
+    if out_dir.resolve() == data_dir or data_dir in out_dir.resolve().parents:
+        raise ProjectError(
+            f"{out_dir}: is inside the project's {project.data_dir.name}/ folder, where exported "
+            "files could replace the project's own; export to a folder outside it"
+        )
     results = []
     for record in records:
         if what == "labels":

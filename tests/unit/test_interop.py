@@ -181,3 +181,11 @@ def test_predictions_export_to_simba_carries_the_model_probabilities(project, tm
     frame = pd.read_csv(results[0].path, index_col=0)
     np.testing.assert_allclose(frame["Probability_sniff"], probabilities[:, 3])
     np.testing.assert_array_equal(frame["rear"], values[:, 2])
+
+
+def test_export_into_the_project_data_folder_is_refused(project):
+    project.write_labels("mouse1", random_labels(seed=2))
+    before = snapshot(project.root)
+    with pytest.raises(ProjectError, match="inside the project's DATA/ folder"):
+        export_project(project, "deepethogram", project.data_dir / "mouse1")
+    assert snapshot(project.root) == before

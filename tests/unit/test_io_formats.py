@@ -254,3 +254,14 @@ def test_format_is_detected_from_extension_or_header(name, fmt):
 def test_an_unknown_extension_asks_for_the_format(tmp_path):
     with pytest.raises(LabelError, match=r"cannot tell the label format.*'\.xlsx'.*--format"):
         detect_format(tmp_path / "a.xlsx")
+
+
+def test_simba_column_named_like_a_behavior_with_other_values_names_row_and_column(tmp_path):
+    frame = pd.read_csv(DATA / "simba" / "targets_inserted" / "mouse1.csv", index_col=0)
+    frame["sniff"] = 0.0
+    frame.loc[4, "sniff"] = 0.5
+    path = tmp_path / "mouse1.csv"
+    frame.to_csv(path)
+    (ann,) = simba.read(path)
+    with pytest.raises(LabelError, match=r"mouse1.csv, row 6, column 'sniff': expected 0 or 1"):
+        _fit(ann)

@@ -96,6 +96,9 @@ class Annotation:
     other_columns
         True when ``behaviors`` are candidate columns of a table that also holds other data
         (SimBA's pose and feature columns): names the project lacks are then ignored.
+    invalid_columns
+        Columns of such a table that cannot be behaviors, with the reason (naming the row): an
+        error if the project has a behavior of that name.
     notes
         Things the reader decided that the user should hear about.
     """
@@ -111,6 +114,7 @@ class Annotation:
     fps: float | None = None
     coverage: list[tuple[float, float]] | None = None
     other_columns: bool = False
+    invalid_columns: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -258,6 +262,9 @@ def fit_annotation(
     if fps <= 0 or not np.isfinite(fps):
         raise LabelError(f"{ann.source}: the video's frame rate is {fps!r}; cannot convert times")
     index = {b: k for k, b in enumerate(behaviors)}
+    for name, reason in ann.invalid_columns.items():
+        if name in index and name != BACKGROUND:
+            raise LabelError(reason)
     named = [b for b in ann.behaviors if b != BACKGROUND]
     if ann.other_columns:
         named = [b for b in named if b in index]

@@ -95,6 +95,7 @@ def read(path: str | Path) -> list[Annotation]:
     frame = _read_frame(path)
     columns = [str(c) for c in frame.columns]
     named = [c[len(PROBABILITY_PREFIX) :] for c in columns if c.startswith(PROBABILITY_PREFIX)]
+    invalid: dict[str, str] = {}
     if named:
         missing = [b for b in named if b not in columns]
         if missing:
@@ -105,11 +106,14 @@ def read(path: str | Path) -> list[Annotation]:
         behaviors, other_columns = named, False
         kind = "SimBA machine results"
     else:
-        behaviors = [
-            c
-            for c in columns
-            if not c.endswith(POSE_SUFFIXES) and c != BACKGROUND and _binary(frame[c])
-        ]
+        candidates = [c for c in columns if not c.endswith(POSE_SUFFIXES) and c != BACKGROUND]
+        behaviors = [c for c in candidates if _binary(frame[c])]
+        for name in candidates:
+            if name not in behaviors:
+                try:
+                    _check_binary(path, frame, name)
+                except LabelError as exc:
+                    invalid[name] = str(exc)
         other_columns = True
         kind = "SimBA annotations"
     if not behaviors:
@@ -126,6 +130,7 @@ def read(path: str | Path) -> list[Annotation]:
             unit="frame",
             frames=values,
             other_columns=other_columns,
+            invalid_columns=invalid,
             notes=[kind],
         )
     ]
