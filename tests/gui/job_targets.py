@@ -52,3 +52,14 @@ def _note_after_cancel(kwargs: dict, started_at: float | None) -> str:
 
 
 run_until_killed.after_cancel = _note_after_cancel
+
+
+def nested(n_videos: int, n_frames: int) -> None:
+    """An outer bar over videos (status: the video) around an inner bar over frames."""
+    with progress_bar(n_videos, "videos") as outer:
+        for v in range(n_videos):
+            outer.status(f"v{v}")
+            with progress_bar(n_frames, "frames") as inner:
+                for _ in range(n_frames):
+                    inner()
+            outer()

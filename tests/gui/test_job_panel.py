@@ -63,3 +63,20 @@ def test_a_failed_job_shows_its_message(qtbot, panel):
     message = "proj: no labeled videos; label frames first"
     assert panel.status_label.text() == f"failed: {message}"
     assert f"error: {message}" in panel.log_text()
+
+
+def test_a_target_that_does_not_exist_is_refused_with_a_one_line_reason(panel):
+    assert not panel.run("Train", f"{TARGETS}:nothing_here", {})
+    assert panel.status_label.text() == f"failed: job target '{TARGETS}:nothing_here': " + (
+        f"{TARGETS} has no function 'nothing_here'"
+    )
+    assert not panel.is_busy() and panel.why_busy() is None
+
+
+def test_stop_now_kills_the_running_job_when_the_window_closes(qtbot, panel, tmp_path):
+    pid_file = tmp_path / "pid"
+    assert panel.run("Train", f"{TARGETS}:run_until_killed", {"pid_file": str(pid_file)})
+    qtbot.waitUntil(pid_file.exists, timeout=WAIT_MS)
+    panel.stop_now()
+    assert not panel.is_busy() and not panel.job._process.is_alive()
+    assert "Train stopped: the window closed" in panel.log_text()

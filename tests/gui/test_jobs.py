@@ -128,3 +128,12 @@ def test_a_child_that_ignores_terminate_is_killed_after_the_grace_period(qtbot, 
     qtbot.waitUntil(lambda: bool(seen.outcome), timeout=WAIT_MS)
     assert seen.outcome == [("cancelled",)] and _gone(pid)
     assert job._process.exitcode == -9  # SIGKILL: terminate was ignored
+
+
+def test_nested_bars_show_the_inner_one_then_return_to_the_outer_one(qtbot):
+    _, seen = run_to_end(qtbot, f"{TARGETS}:nested", n_videos=2, n_frames=4)
+    assert seen.outcome == [("finished", None)]
+    frames_done = seen.progress.index(("frames", 4.0, 4))
+    assert seen.progress[frames_done + 1] == ("videos", 0.0, 2)  # back to the outer bar
+    assert seen.progress[-1] == ("videos", 2.0, 2)
+    assert "videos v1 › frames" in seen.status

@@ -143,7 +143,9 @@ class JobPanel(QWidget):
         try:
             job.start()
         except (RuntimeError, ValueError, OSError) as exc:
-            self._failed(str(exc))
+            message = " ".join(str(exc).split())  # one line
+            self.append_log(f"error: {message}")
+            self._failed(message)
             return False
         self.job_started.emit(title)
         return True
@@ -153,6 +155,13 @@ class JobPanel(QWidget):
         if self.is_busy():
             self.cancel_button.setEnabled(False)
             self.job.cancel()
+
+    def stop_now(self) -> None:
+        """Kill the running job at once, without signals (the window is closing)."""
+        if self.is_busy():
+            self.job.kill_now()
+            self.append_log(f"{self._title} stopped: the window closed")
+            self._idle("stopped", False)
 
     def append_log(self, text: str) -> None:
         """Add a line to the log pane (the oldest lines go beyond LOG_MAX_LINES)."""

@@ -225,7 +225,8 @@ class Job(QObject):
         self._bars[event.bar] = event
         inner = list(self._bars.values())[-1]
         self.progress.emit(inner.description, float(inner.completed), inner.total)
-        if event.kind == "end":  # its final count is shown, then the bar around it, if any
+        self._set_status(self._bars_text())
+        if event.kind == "end":  # its final count and status were shown; now the bar around it
             del self._bars[event.bar]
             if self._bars and inner is event:
                 outer = list(self._bars.values())[-1]

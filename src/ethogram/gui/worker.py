@@ -30,7 +30,8 @@ from typing import Any
 from ethogram.errors import EthogramError
 from ethogram.progress import ProgressEvent, set_reporter
 
-# A bar advancing thousands of times a second is sent at most this often (its end always is).
+# A bar advancing thousands of times a second is sent at most this often (its start, status
+# changes and end always are; each event carries the count so far).
 ADVANCE_INTERVAL_S = 0.1
 PARENT_CHECK_S = 1.0
 
@@ -102,7 +103,7 @@ class _ThrottledReporter:
     def __call__(self, event: ProgressEvent) -> None:
         now = time.monotonic()
         if event.kind == "advance" and now - self._sent.get(event.bar, 0.0) < ADVANCE_INTERVAL_S:
-            return
+            return  # the next event carries the count
         self._sent[event.bar] = now
         if event.kind == "end":
             self._sent.pop(event.bar, None)
