@@ -118,6 +118,19 @@ def test_project_videos_are_predicted_into_their_folders(trained):
         _check_prediction_files(record.folder, record.stem, N_FRAMES)
 
 
+def test_the_windows_predict_task_reports_done_and_skipped_videos(trained):
+    from ethogram.gui import tasks  # the function a GUI job runs in its child process
+
+    project, _, _ = trained
+    stem = project.videos[0].stem
+    first = tasks.predict(str(project.root), [stem], overwrite=True)
+    assert first["done"] == [stem] and first["skipped"] == [] and first["failed"] == {}
+    assert first["summary"].startswith("1 predicted (120 frames), 0 skipped")
+    _check_prediction_files(project.videos[0].folder, stem, N_FRAMES)
+    again = tasks.predict(str(project.root), [stem], overwrite=False)
+    assert again["done"] == [] and again["skipped"] == [stem]
+
+
 def test_a_corrupt_video_among_good_ones_is_reported_and_the_others_finish(trained, tmp_path):
     project, samples, _ = trained
     good = samples[3].video_path

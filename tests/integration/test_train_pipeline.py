@@ -31,6 +31,7 @@ def test_the_sequence_stage_returns_its_folder_and_validation_f1_and_logs_notes(
     assert done.model_dir.parent == project.models_dir and (done.model_dir / "best.pt").is_file()
     assert 0.0 <= done.validation_f1 <= 1.0
     assert result.model_dir("features") is None
+    assert done.model_dir / "figures" / "training_curves.png" in done.figures
     notes = [r.getMessage() for r in caplog.records if r.name == "ethogram.train"]
     assert notes[0] == "Training stage sequence"
     assert notes[1] == done.summary()

@@ -43,7 +43,8 @@ def train(
     -------
     dict
         ``project``: the folder; ``stages``: one dict per stage trained, in order, with
-        ``stage``, ``model_dir``, ``validation_f1`` and ``test_f1`` (None when not measured).
+        ``stage``, ``model_dir``, ``validation_f1`` and ``test_f1`` (None when not measured) and
+        ``figures`` (image files: training curves, validation figures).
     """
     from ethogram.train.pipeline import train_project
 
@@ -65,6 +66,7 @@ def train(
                 "model_dir": str(done.model_dir),
                 "validation_f1": done.validation_f1,
                 "test_f1": done.test_f1,
+                "figures": [str(path) for path in done.figures],
             }
             for done in result.stages
         ],

@@ -42,6 +42,8 @@ class StageResult:
         Best macro F1 of the per-epoch validations (None if not recorded).
     test_f1
         Macro F1 on the test videos after post-processing (None without test videos).
+    figures
+        The images in the folder's ``figures/`` (training curves, validation figures).
     """
 
     stage: str
@@ -49,6 +51,7 @@ class StageResult:
     val_f1: float | None = None
     best_epoch_val_f1: float | None = None
     test_f1: float | None = None
+    figures: list[Path] = field(default_factory=list)
 
     @property
     def validation_f1(self) -> float | None:
@@ -80,8 +83,9 @@ class TrainResult:
         return found[-1] if found else None
 
 
-def stage_result(stage: str, model_dir: Path) -> StageResult:
+def stage_result(stage: str, model_dir: str | Path) -> StageResult:
     """The scores of a finished model folder, read from its ``metrics.json``."""
+    model_dir = Path(model_dir)
     try:
         metrics = json.loads((model_dir / "metrics.json").read_text())
     except (OSError, json.JSONDecodeError):
@@ -91,10 +95,11 @@ def stage_result(stage: str, model_dir: Path) -> StageResult:
     test = (metrics.get("test") or {}).get("sequence_postprocessed") or {}
     return StageResult(
         stage,
-        Path(model_dir),
+        model_dir,
         val_f1=(metrics.get("val") or {}).get("f1_macro"),  # every validation frame, at the end
         best_epoch_val_f1=max(scores) if scores else None,
         test_f1=test.get("f1_macro"),
+        figures=sorted((model_dir / "figures").glob("*.png")),
     )
 
 
