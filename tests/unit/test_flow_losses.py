@@ -95,7 +95,7 @@ def test_smoothness_grows_with_flow_roughness():
     gen = torch.Generator().manual_seed(1)
     noise = torch.randn(1, 2, 32, 32, generator=gen)
     values = [smoothness_loss(smooth_flow() + a * noise).item() for a in (0.0, 0.1, 0.5)]
-    assert values == sorted(values)
+    assert 0 < values[0] and 2 * values[0] < values[1] and 2 * values[1] < values[2]
 
 
 def test_edge_aware_smoothness_forgives_flow_edges_at_image_edges():
@@ -150,4 +150,4 @@ def test_motionnet_loss_grows_with_flow_error_at_every_scale():
         fine = flows + error
         coarse = F.avg_pool2d(fine, 2) / 2
         totals.append(motionnet_loss(stack, [fine, coarse], settings)[0].item())
-    assert totals == sorted(totals) and totals[1] > totals[0] + 1e-3
+    assert 2 * totals[0] < totals[1] and 2 * totals[1] < totals[2]

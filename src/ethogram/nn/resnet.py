@@ -8,6 +8,7 @@ pretrained weights here: ``pretrained=True`` warns and initializes randomly.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import torch
 from torch import nn
@@ -15,10 +16,13 @@ from torch import nn
 from ethogram.nn.registry import Backbone, check_model_args
 
 __all__ = [
+    "RESNETS",
     "BasicBlock",
     "Bottleneck",
     "ResNet",
     "init_resnet_weights",
+    "resnet",
+    "resnet_stages",
     "resnet18",
     "resnet34",
     "resnet50",
@@ -32,19 +36,27 @@ def scaled(channels: int, width: float, divisor: int = 8) -> int:
     return max(divisor, int(round(channels * width / divisor)) * divisor)
 
 
+# Convolution and batch norm of 2D (images) and 3D (clips) networks.
+_LAYERS: dict[int, tuple[type[nn.Module], type[nn.Module]]] = {
+    2: (nn.Conv2d, nn.BatchNorm2d),
+    3: (nn.Conv3d, nn.BatchNorm3d),
+}
+
+
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with a residual connection."""
+    """Two 3x3 (``dims=3``: 3x3x3) convolutions with a residual connection."""
 
     expansion = 1
 
-    def __init__(self, in_ch: int, ch: int, stride: int = 1) -> None:
+    def __init__(self, in_ch: int, ch: int, stride: int = 1, dims: int = 2) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, ch, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(ch)
-        self.conv2 = nn.Conv2d(ch, ch, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(ch)
+        conv, norm = _LAYERS[dims]
+        self.conv1 = conv(in_ch, ch, 3, stride, 1, bias=False)
+        self.bn1 = norm(ch)
+        self.conv2 = conv(ch, ch, 3, 1, 1, bias=False)
+        self.bn2 = norm(ch)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = _shortcut(in_ch, ch, stride)
+        self.downsample = _shortcut(in_ch, ch, stride, dims)
 
     def zero_init_last(self) -> None:
         nn.init.zeros_(self.bn2.weight)
@@ -60,17 +72,18 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, in_ch: int, ch: int, stride: int = 1) -> None:
+    def __init__(self, in_ch: int, ch: int, stride: int = 1, dims: int = 2) -> None:
         super().__init__()
+        conv, norm = _LAYERS[dims]
         out_ch = ch * self.expansion
-        self.conv1 = nn.Conv2d(in_ch, ch, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(ch)
-        self.conv2 = nn.Conv2d(ch, ch, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(ch)
-        self.conv3 = nn.Conv2d(ch, out_ch, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out_ch)
+        self.conv1 = conv(in_ch, ch, 1, bias=False)
+        self.bn1 = norm(ch)
+        self.conv2 = conv(ch, ch, 3, stride, 1, bias=False)
+        self.bn2 = norm(ch)
+        self.conv3 = conv(ch, out_ch, 1, bias=False)
+        self.bn3 = norm(out_ch)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = _shortcut(in_ch, out_ch, stride)
+        self.downsample = _shortcut(in_ch, out_ch, stride, dims)
 
     def zero_init_last(self) -> None:
         nn.init.zeros_(self.bn3.weight)
@@ -82,13 +95,34 @@ class Bottleneck(nn.Module):
         return self.relu(out + self.downsample(x))
 
 
-def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module:
+def _shortcut(in_ch: int, out_ch: int, stride: int, dims: int) -> nn.Module:
     if stride == 1 and in_ch == out_ch:
         return nn.Identity()
-    return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, 1, stride, bias=False),
-        nn.BatchNorm2d(out_ch),
-    )
+    conv, norm = _LAYERS[dims]
+    return nn.Sequential(conv(in_ch, out_ch, 1, stride, bias=False), norm(out_ch))
+
+
+def resnet_stages(
+    block: type[BasicBlock] | type[Bottleneck],
+    layers: tuple[int, int, int, int],
+    in_ch: int,
+    width: float,
+    dims: int = 2,
+) -> tuple[list[nn.Sequential], int]:
+    """The four stages of a ResNet after its stem, and their output channels.
+
+    Stage ``i`` has ``layers[i]`` blocks of ``64 * 2**i`` channels (scaled by ``width``); the
+    first block of stages 2-4 has stride 2.
+    """
+    stages = []
+    for i, n_blocks in enumerate(layers):
+        ch = scaled(64 * 2**i, width)
+        blocks = []
+        for j in range(n_blocks):
+            blocks.append(block(in_ch, ch, stride=2 if (i > 0 and j == 0) else 1, dims=dims))
+            in_ch = ch * block.expansion
+        stages.append(nn.Sequential(*blocks))
+    return stages, in_ch
 
 
 class ResNet(Backbone):
@@ -126,15 +160,7 @@ class ResNet(Backbone):
         self.bn1 = nn.BatchNorm2d(stem)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
-        in_ch = stem
-        stages = []
-        for i, n_blocks in enumerate(layers):
-            ch = scaled(64 * 2**i, width)
-            blocks = []
-            for j in range(n_blocks):
-                blocks.append(block(in_ch, ch, stride=2 if (i > 0 and j == 0) else 1))
-                in_ch = ch * block.expansion
-            stages.append(nn.Sequential(*blocks))
+        stages, in_ch = resnet_stages(block, layers, stem, width)
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.init_head(in_ch, num_classes, dropout)
@@ -176,56 +202,34 @@ def warn_no_pretrained(name: str) -> None:
     )
 
 
-def _make(
+# The layouts of He et al. 2016: block and blocks per stage (features at width 1).
+RESNETS: dict[str, tuple[type[BasicBlock] | type[Bottleneck], tuple[int, int, int, int]]] = {
+    "resnet18": (BasicBlock, (2, 2, 2, 2)),  # 512 features
+    "resnet34": (BasicBlock, (3, 4, 6, 3)),  # 512 features
+    "resnet50": (Bottleneck, (3, 4, 6, 3)),  # 2048 features
+}
+
+
+def resnet(
     name: str,
-    block: type[BasicBlock] | type[Bottleneck],
-    layers: tuple[int, int, int, int],
-    in_chans: int,
-    num_classes: int,
-    pretrained: bool,
-    width: float,
-    dropout: float,
+    in_chans: int = 3,
+    num_classes: int = 0,
+    pretrained: bool = False,
+    width: float = 1.0,
+    dropout: float = 0.0,
 ) -> ResNet:
+    """The ResNet named ``name`` (a key of :data:`RESNETS`), randomly initialized.
+
+    The registry builds ``resnet18``, ``resnet34`` and ``resnet50`` with it
+    (:func:`ethogram.nn.create_model`).
+    """
     check_model_args(name, in_chans, num_classes, width, dropout)
     if pretrained:
         warn_no_pretrained(name)
+    block, layers = RESNETS[name]
     return ResNet(block, layers, in_chans, num_classes, width, dropout)
 
 
-def resnet18(
-    in_chans: int = 3,
-    num_classes: int = 0,
-    pretrained: bool = False,
-    width: float = 1.0,
-    dropout: float = 0.0,
-) -> ResNet:
-    """ResNet-18 (512 features at width 1)."""
-    return _make(
-        "resnet18", BasicBlock, (2, 2, 2, 2), in_chans, num_classes, pretrained, width, dropout
-    )
-
-
-def resnet34(
-    in_chans: int = 3,
-    num_classes: int = 0,
-    pretrained: bool = False,
-    width: float = 1.0,
-    dropout: float = 0.0,
-) -> ResNet:
-    """ResNet-34 (512 features at width 1)."""
-    return _make(
-        "resnet34", BasicBlock, (3, 4, 6, 3), in_chans, num_classes, pretrained, width, dropout
-    )
-
-
-def resnet50(
-    in_chans: int = 3,
-    num_classes: int = 0,
-    pretrained: bool = False,
-    width: float = 1.0,
-    dropout: float = 0.0,
-) -> ResNet:
-    """ResNet-50 (2048 features at width 1)."""
-    return _make(
-        "resnet50", Bottleneck, (3, 4, 6, 3), in_chans, num_classes, pretrained, width, dropout
-    )
+resnet18 = partial(resnet, "resnet18")
+resnet34 = partial(resnet, "resnet34")
+resnet50 = partial(resnet, "resnet50")

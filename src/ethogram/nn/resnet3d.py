@@ -2,7 +2,8 @@
 
 Layout as in Hara et al. 2018 / Tran et al. 2018 (R3D-18): a (3, 7, 7) stem with spatial stride 2,
 a spatial max pool, four stages of 3x3x3 basic blocks (stages 2-4 stride 2 in time and space) and
-global average pooling over time and space. No pretrained weights are available here.
+global average pooling over time and space; the blocks are :mod:`ethogram.nn.resnet`'s, in 3D. No
+pretrained weights are available here.
 """
 
 from __future__ import annotations
@@ -11,35 +12,15 @@ import torch
 from torch import nn
 
 from ethogram.nn.registry import Backbone, check_model_args
-from ethogram.nn.resnet import init_resnet_weights, scaled, warn_no_pretrained
+from ethogram.nn.resnet import (
+    BasicBlock,
+    init_resnet_weights,
+    resnet_stages,
+    scaled,
+    warn_no_pretrained,
+)
 
-__all__ = ["BasicBlock3d", "ResNet3d", "resnet3d18"]
-
-
-class BasicBlock3d(nn.Module):
-    """Two 3x3x3 convolutions with a residual connection."""
-
-    def __init__(self, in_ch: int, ch: int, stride: int = 1) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv3d(in_ch, ch, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm3d(ch)
-        self.conv2 = nn.Conv3d(ch, ch, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm3d(ch)
-        self.relu = nn.ReLU(inplace=True)
-        if stride == 1 and in_ch == ch:
-            self.downsample: nn.Module = nn.Identity()
-        else:
-            self.downsample = nn.Sequential(
-                nn.Conv3d(in_ch, ch, 1, stride, bias=False), nn.BatchNorm3d(ch)
-            )
-
-    def zero_init_last(self) -> None:
-        nn.init.zeros_(self.bn2.weight)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + self.downsample(x))
+__all__ = ["ResNet3d", "resnet3d18"]
 
 
 class ResNet3d(Backbone):
@@ -77,15 +58,7 @@ class ResNet3d(Backbone):
         self.bn1 = nn.BatchNorm3d(stem)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
-        in_ch = stem
-        stages = []
-        for i, n_blocks in enumerate(layers):
-            ch = scaled(64 * 2**i, width)
-            blocks = []
-            for j in range(n_blocks):
-                blocks.append(BasicBlock3d(in_ch, ch, stride=2 if (i > 0 and j == 0) else 1))
-                in_ch = ch
-            stages.append(nn.Sequential(*blocks))
+        stages, in_ch = resnet_stages(BasicBlock, layers, stem, width, dims=3)
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.init_head(in_ch, num_classes, dropout)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ethogram.errors import ConfigError, ModelError, ProjectError
+from ethogram.models.folder import latest_model_dir, model_stage
 from ethogram.readiness import STAGES, why_cannot_train
 
 logger = logging.getLogger("ethogram.train")
@@ -103,39 +104,13 @@ def stage_result(stage: str, model_dir: str | Path) -> StageResult:
     )
 
 
-def _stage_of(model_dir: Path) -> str:
-    """The stage of a model folder, from its metrics.json or its name (<date>_<time>_<stage>)."""
-    metrics = model_dir / "metrics.json"
-    if metrics.is_file():
-        try:
-            stage = json.loads(metrics.read_text()).get("stage")
-        except json.JSONDecodeError:
-            stage = None
-        if stage in STAGES:
-            return stage
-    parts = model_dir.name.split("_")
-    if len(parts) >= 3 and parts[2] in STAGES:
-        return parts[2]
-    raise ModelError(
-        f"{model_dir}: cannot tell which stage this model folder is (expected a name like "
-        "<date>_<time>_<stage>_<tag> with stage flow, features or sequence)"
-    )
-
-
 def _flow_model(project, settings) -> Path | None:
     """The MotionNet folder the feature stage should use (None for DIS flow)."""
     if settings.flow.method != "motionnet":
         return None
     if settings.flow.model_dir:
         return Path(settings.flow.model_dir)
-    latest = project.latest_model("flow")
-    if latest is None:
-        raise ModelError(
-            f"{project.root}: flow.method is motionnet but no trained MotionNet is in "
-            f"{project.models_dir}; run `ethogram train {project.root} --stage flow` first "
-            "(or set flow.method=dis)"
-        )
-    return latest
+    return latest_model_dir(project, "flow", hint=" (or set flow.method=dis)")
 
 
 def _run_stage(stage, project, settings, resume, feature_dir, progress: bool) -> Path:
@@ -174,7 +149,7 @@ def _stages(stage: str | None, resume: Path | None, settings) -> list[str]:
     if resume is not None:
         if not resume.is_dir():
             raise ModelError(f"{resume}: model folder not found")
-        resumed_stage = _stage_of(resume)
+        resumed_stage = model_stage(resume)
         if stage is not None and stage != resumed_stage:
             raise ConfigError(f"--resume {resume} is a {resumed_stage} model, not {stage}")
         stages = [resumed_stage] if stage else list(STAGES[STAGES.index(resumed_stage) :])
