@@ -67,12 +67,15 @@ def thin_behaviors(
 
 
 def thin_behaviors_message(thin: dict[str, dict[str, int]], videos: Sequence[str]) -> str:
-    """One warning line naming the behaviors of :func:`thin_behaviors` ('' when there are none)."""
+    """One warning naming the behaviors of :func:`thin_behaviors` ('' when there are none).
+
+    Without a ``warning:`` prefix: it is logged as a warning, and whoever shows the log adds it.
+    """
     if not thin:
         return ""
     parts = [f"{name} ({c['bouts']} bouts, {c['frames']} frames)" for name, c in thin.items()]
     return (
-        f"warning: thresholds chosen on little validation data for {', '.join(parts)} in "
+        f"thresholds chosen on little validation data for {', '.join(parts)} in "
         f"{', '.join(videos)}; they may not carry over to other videos. Label more of these "
         "behaviors, or add videos that show them."
     )
