@@ -125,3 +125,15 @@ def test_a_file_without_a_boris_header_is_an_error(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(LabelError, match="not a BORIS export"):
         boris.read(path)
+
+
+def test_aggregated_events_without_a_media_column_take_the_video_of_source(tmp_path):
+    # BORIS 8.9 wrote aggregated events with only "Source" (player #1:<media>) naming the video
+    lines = (DATA / "boris_aggregated_v9.tsv").read_text().splitlines()
+    rows = [line.split("\t") for line in lines]
+    drop = rows[0].index("Media file name")
+    path = tmp_path / "old.tsv"
+    path.write_text("\n".join("\t".join(r[:drop] + r[drop + 1 :]) for r in rows) + "\n")
+    (ann,) = boris.read(path)
+    assert ann.media == "mouse1.mp4"
+    assert frames_of(_fit(ann), "groom") == EXPECTED["groom"]

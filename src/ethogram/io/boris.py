@@ -224,11 +224,20 @@ def _modifiers(table: _Table, cells: list[str]) -> str:
 
 
 def _single_media(table: _Table, names: set[str]) -> str | None:
+    """The one video of the file, when rows do not say (8.9 aggregated events name none)."""
     known = sorted(n for n in names if n not in UNKNOWN_MEDIA)
     if len(known) == 1:
         return known[0]
+    if known:
+        return None
     players = [p for p in table.players if p]
-    return players[0] if len(players) == 1 and not known else None
+    if not players and table.has("Source"):
+        sources = {table.get(cells, "Source") for _, cells in table.rows}
+        if len(sources) == 1:
+            source = sources.pop()
+            if source.lower().startswith("player #1:") and "|" not in source:
+                players = source.split(":", 1)[1].split(";")
+    return players[0] if len(players) == 1 else None
 
 
 @dataclass
