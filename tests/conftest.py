@@ -58,6 +58,16 @@ def make_video(path: Path, n_frames: int = 24, size: tuple[int, int] = (48, 64),
     return path
 
 
+def dead_pid() -> int:
+    """The process id of a process that has ended (for temporaries left by a killed process)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to check that nothing changed."""
     return {

@@ -18,9 +18,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,17 +30,23 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ethogram.errors import EthogramError, ProjectError
-from ethogram.io.atomic import atomic_write_text
+from ethogram.errors import EthogramError, LabelError, ProjectError
+from ethogram.io.atomic import atomic_write_text, remove_stale_temporaries
 from ethogram.io.labels import LabelTable, empty_labels, fill_background, read_labels, write_labels
+from ethogram.project_config import CONFIG_NAME, read_project_config
+from ethogram.project_lock import ProjectBusyError, project_lock
 from ethogram.video_record import (  # noqa: F401  (part of this module's API)
+    MIN_FRAMES,
     VIDEO_SUFFIXES,
     VideoRecord,
+    check_video_source,
     labels_for_video,
+    stage_video,
     write_record,
 )
 
-CONFIG_NAME = "project_config.yaml"
+LABELS_LOCK_TIMEOUT_S = 1.0
+"""How long a label save waits for a busy project (the GUI saves again soon)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 
@@ -121,34 +129,51 @@ class Project:
         """Open an ethogram or DeepEthogram project folder (or its ``project_config.yaml``)."""
         path = Path(path)
         root = path.parent if path.name == CONFIG_NAME else path
-        config_path = root / CONFIG_NAME
         if not root.exists():
             raise ProjectError(f"{root}: project folder not found")
-        if not config_path.is_file():
+        if not (root / CONFIG_NAME).is_file():
             raise ProjectError(
                 f"{root}: not a project folder (no {CONFIG_NAME}); create one with `ethogram new`"
             )
-        try:
-            config = yaml.safe_load(config_path.read_text())
-        except yaml.YAMLError as exc:
-            raise ProjectError(f"{config_path}: not valid YAML ({exc})") from None
-        if not isinstance(config, dict) or not isinstance(config.get("project"), dict):
-            raise ProjectError(f"{config_path}: expected a 'project:' section, found none")
-        names = config["project"].get("class_names")
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise ProjectError(f"{config_path}: 'project.class_names' must be a list of behaviors")
-        if names[0] != "background":
-            raise ProjectError(
-                f"{config_path}: the first behavior must be 'background', found {names[0]!r}"
-            )
-        # DeepEthogram stores an absolute project.path from the machine it ran on: the folder
-        # is where the file is, so that value is never used.
-        return cls(root, config)
+        return cls(root, read_project_config(root / CONFIG_NAME))
+
+    def reload(self) -> None:
+        """Read ``project_config.yaml`` again (another process may have changed it)."""
+        self.config = read_project_config(self.config_path)
+
+    def lock(self, action: str = "change", timeout: float | None = None):
+        """Hold the project's lock for a ``with`` block (see :mod:`ethogram.project_lock`).
+
+        Every method that changes the project takes it; hold it yourself to make several changes
+        one step. Re-read the project (:meth:`reload`) inside the block before deciding anything.
+
+        Parameters
+        ----------
+        action
+            What you are doing, shown to commands that find the project busy.
+        timeout
+            Seconds to wait for another command (default 5, or ``ETHOGRAM_LOCK_TIMEOUT``).
+
+        Raises
+        ------
+        ProjectBusyError
+            If another command holds the lock longer than ``timeout``.
+        """
+        return project_lock(self.root).hold(action, timeout)
+
+    @contextlib.contextmanager
+    def _changing(self, action: str, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock and work on the current project_config.yaml."""
+        with self.lock(action, timeout):
+            self.reload()
+            yield
 
     def save(self) -> None:
-        """Write ``project_config.yaml`` atomically, keeping keys this tool does not use."""
+        """Write ``project_config.yaml`` atomically (under the project's lock), keeping keys this
+        tool does not use."""
         text = yaml.safe_dump(self.config, sort_keys=False)
-        atomic_write_text(self.config_path, text)
+        with self.lock("save"):
+            atomic_write_text(self.config_path, text)
 
     # ---- basic properties -----------------------------------------------------------------
     @property
@@ -201,7 +226,9 @@ class Project:
         if not self.data_dir.is_dir():
             return []
         records = []
-        for folder in sorted(p for p in self.data_dir.iterdir() if p.is_dir()):
+        for folder in sorted(self.data_dir.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir():  # .removed/, videos being added
+                continue
             record = VideoRecord(folder.name, folder)
             if record.video_path is not None:
                 records.append(record)
@@ -209,9 +236,10 @@ class Project:
 
     def video(self, stem: str) -> VideoRecord:
         """The record of the video named ``stem``."""
-        for record in self.videos:
-            if record.stem == stem:
-                return record
+        folder = self.data_dir / str(stem)
+        if stem and not str(stem).startswith(".") and folder.parent == self.data_dir:
+            if folder.is_dir() and VideoRecord(str(stem), folder).video_path is not None:
+                return VideoRecord(str(stem), folder)
         known = [r.stem for r in self.videos]
         raise ProjectError(f"{self.root}: no video named {stem!r}; the project has {known}")
 
@@ -223,19 +251,17 @@ class Project:
         LabelTable or None
             The validated labels, if a label file was given.
         """
-        from ethogram.io.video import video_info
-
-        video = Path(video)
-        if not video.is_file():
-            raise ProjectError(f"{video}: video file not found")
-        if (self.data_dir / video.stem).exists():
-            raise ProjectError(
-                f"{self.root}: a video named {video.stem!r} is already in the project"
-            )
-        info = video_info(video)  # raises VideoError for unreadable files
+        info = check_video_source(video)
+        self._check_new_name(Path(video).stem)
         if labels is None:
             return None
         return read_labels(labels, behaviors=self.behaviors, n_frames=info.n_frames)
+
+    def _check_new_name(self, stem: str) -> None:
+        if stem.startswith("."):
+            raise ProjectError(f"{stem!r}: a video name cannot start with '.'; rename the file")
+        if (self.data_dir / stem).exists():
+            raise ProjectError(f"{self.root}: a video named {stem!r} is already in the project")
 
     def add_video(
         self,
@@ -251,7 +277,7 @@ class Project:
         Parameters
         ----------
         video
-            Video file to add.
+            Video file (or folder of images) to add.
         labels
             DeepEthogram label CSV for this video.
         link
@@ -262,25 +288,70 @@ class Project:
         VideoRecord
             The new video's record.
         """
-        video = Path(video)
-        table = self.check_video(video, labels)
-        stem = video.stem
-        folder = self.data_dir / stem
-        folder.mkdir(parents=True)
+        return self.add_videos([(video, labels)], link=link)[0]
+
+    def add_videos(
+        self,
+        videos: Sequence[tuple[str | Path, str | Path | None]],
+        link: bool = False,
+    ) -> list[VideoRecord]:
+        """Add several videos, each with its label CSV or None: all of them, or none.
+
+        Videos are copied to hidden folders in ``DATA/`` first; then, holding the project's
+        lock, names and labels are checked against the project as it is now, and each folder
+        is renamed into place whole.
+
+        Parameters
+        ----------
+        videos
+            ``(video, labels)`` pairs; ``labels`` may be None.
+        link
+            Symlink the videos instead of copying them.
+
+        Returns
+        -------
+        list of VideoRecord
+            The new videos' records, in order.
+        """
+        pairs = [(Path(v), Path(lab) if lab is not None else None) for v, lab in videos]
+        stems = [v.stem for v, _ in pairs]
+        dupes = sorted({s for s in stems if stems.count(s) > 1})
+        if dupes:
+            raise ProjectError(f"several videos share the name(s) {dupes}; rename them first")
+        infos = [check_video_source(v) for v, _ in pairs]
+        for (video, labels), info in zip(pairs, infos, strict=True):  # fail early, copy nothing
+            self._check_new_name(video.stem)
+            if labels is not None:
+                read_labels(labels, behaviors=self.behaviors, n_frames=info.n_frames)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.data_dir)  # folders of adds killed half-way
+        staged: list[Path] = []
+        added: list[Path] = []
         try:
-            target = folder / video.name
-            if link:
-                os.symlink(video.resolve(), target)
-            else:
-                shutil.copy2(video, target)
-            record = VideoRecord(stem, folder)
-            if table is not None:
-                write_labels(record.labels_path, table.values, self.behaviors, backup=False)
-            write_record(record, video.name)
+            for video, _ in pairs:
+                staged.append(stage_video(video, self.data_dir, link))
+            with self._changing("add"):
+                tables = []
+                for (video, labels), info in zip(pairs, infos, strict=True):
+                    self._check_new_name(video.stem)
+                    tables.append(
+                        None
+                        if labels is None
+                        else read_labels(labels, behaviors=self.behaviors, n_frames=info.n_frames)
+                    )
+                for (video, _), folder, table in zip(pairs, staged, tables, strict=True):
+                    record = VideoRecord(video.stem, folder)
+                    if table is not None:
+                        write_labels(record.labels_path, table.values, self.behaviors, backup=False)
+                    write_record(record, video.name)
+                for (video, _), folder in zip(pairs, staged, strict=True):
+                    os.rename(folder, self.data_dir / video.stem)
+                    added.append(self.data_dir / video.stem)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            for folder in staged + added:
+                shutil.rmtree(folder, ignore_errors=True)
             raise
-        return record
+        return [VideoRecord(folder.name, folder) for folder in added]
 
     def remove_video(self, stem: str) -> Path:
         """Remove a video's folder from the project; it is moved to ``DATA/.removed/``.
@@ -290,12 +361,13 @@ class Project:
         pathlib.Path
             Where the folder was moved (labels are never deleted outright).
         """
-        record = self.video(stem)
-        trash = self.data_dir / ".removed"
-        trash.mkdir(exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        dest = trash / f"{stem}.{stamp}"
-        shutil.move(str(record.folder), dest)
+        with self._changing("remove"):
+            record = self.video(stem)
+            trash = self.data_dir / ".removed"
+            trash.mkdir(exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")
+            dest = trash / f"{stem}.{stamp}"
+            os.rename(record.folder, dest)
         return dest
 
     # ---- labels ---------------------------------------------------------------------------
@@ -304,21 +376,59 @@ class Project:
         record = self.video(stem)
         if not record.has_labels:
             return None
-        return read_labels(record.labels_path, behaviors=self.behaviors)
+        try:
+            return read_labels(record.labels_path, behaviors=self.behaviors)
+        except LabelError as first:
+            # another command may be rewriting the label files (a behavior renamed): read again
+            # once it has finished
+            try:
+                with self.lock("read_labels"):
+                    return read_labels(record.labels_path, behaviors=self.behaviors)
+            except ProjectError:
+                raise first from None
 
-    def write_labels(self, stem: str, values: np.ndarray) -> Path | None:
+    def write_labels(
+        self,
+        stem: str,
+        values: np.ndarray,
+        behaviors: Sequence[str] | None = None,
+        timeout: float | None = LABELS_LOCK_TIMEOUT_S,
+    ) -> Path | None:
         """Replace the labels of video ``stem`` (the old file is backed up).
 
-        Returns the backup's path, if a file was replaced.
+        Parameters
+        ----------
+        stem
+            The video's name.
+        values
+            int8 array (T, K) of 1/0/-1, columns in the project's behavior order.
+        behaviors
+            The behaviors the columns of ``values`` are for. If given and the project's
+            behaviors have changed since (another command added or renamed one), nothing is
+            written and a ProjectError says so.
+        timeout
+            Seconds to wait for another command changing the project.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The backup's path, if a file was replaced.
         """
-        record = self.video(stem)
-        n_frames = record.info().n_frames
-        if len(values) != n_frames:
-            raise ProjectError(
-                f"{record.labels_path}: labels have {len(values)} rows, video has {n_frames} frames"
-            )
-        saved = write_labels(record.labels_path, values, self.behaviors)
-        write_record(record, record.video_path.name)
+        with self._changing("write_labels", timeout):
+            if behaviors is not None and list(behaviors) != self.behaviors:
+                raise ProjectError(
+                    f"{self.config_path}: the behaviors changed to {self.behaviors} while these "
+                    f"labels were made for {list(behaviors)}; nothing was saved: reopen the project"
+                )
+            record = self.video(stem)
+            n_frames = record.info().n_frames
+            if len(values) != n_frames:
+                raise ProjectError(
+                    f"{record.labels_path}: labels have {len(values)} rows, "
+                    f"video has {n_frames} frames"
+                )
+            saved = write_labels(record.labels_path, values, self.behaviors)
+            write_record(record, record.video_path.name)
         return saved
 
     def labeled_videos(self) -> list[VideoRecord]:
@@ -327,7 +437,10 @@ class Project:
 
     # ---- behaviors ------------------------------------------------------------------------
     def _rewrite_all_labels(self, transform, new_behaviors: list[str]) -> None:
-        """Validate every label file, transform all, then write them (with backups)."""
+        """Validate every label file, transform all, then write them (with backups).
+
+        Called with the lock held and the configuration just re-read.
+        """
         tables = []
         for record in self.labeled_videos():
             tables.append((record, read_labels(record.labels_path, behaviors=self.behaviors)))
@@ -344,8 +457,6 @@ class Project:
         occur in them).
         """
         name = _check_behavior_name(name)
-        if name in self.behaviors:
-            raise ProjectError(f"{self.root}: behavior {name!r} already exists")
 
         def transform(values: np.ndarray) -> np.ndarray:
             column = np.full((len(values), 1), -1, dtype=np.int8)
@@ -353,38 +464,47 @@ class Project:
                 column[(values >= 0).all(axis=1)] = 0
             return np.concatenate([values, column], axis=1)
 
-        self._rewrite_all_labels(transform, self.behaviors + [name])
+        with self._changing("add_behavior"):
+            if name in self.behaviors:
+                raise ProjectError(f"{self.root}: behavior {name!r} already exists")
+            self._rewrite_all_labels(transform, self.behaviors + [name])
 
     def rename_behavior(self, old: str, new: str) -> None:
         """Rename a behavior in the project and in every label file."""
-        if old not in self.behaviors:
-            raise ProjectError(f"{self.root}: no behavior {old!r}; behaviors are {self.behaviors}")
-        if old == "background":
-            raise ProjectError("'background' cannot be renamed: it means 'no other behavior'")
         new = _check_behavior_name(new)
-        if new in self.behaviors:
-            raise ProjectError(f"{self.root}: behavior {new!r} already exists")
-        names = [new if b == old else b for b in self.behaviors]
-        self._rewrite_all_labels(lambda v: v, names)
+        with self._changing("rename_behavior"):
+            if old not in self.behaviors:
+                raise ProjectError(
+                    f"{self.root}: no behavior {old!r}; behaviors are {self.behaviors}"
+                )
+            if old == "background":
+                raise ProjectError("'background' cannot be renamed: it means 'no other behavior'")
+            if new in self.behaviors:
+                raise ProjectError(f"{self.root}: behavior {new!r} already exists")
+            names = [new if b == old else b for b in self.behaviors]
+            self._rewrite_all_labels(lambda v: v, names)
 
     def remove_behavior(self, name: str) -> None:
         """Remove a behavior and its label column; background is recomputed where needed."""
-        if name not in self.behaviors:
-            raise ProjectError(f"{self.root}: no behavior {name!r}; behaviors are {self.behaviors}")
-        if name == "background":
-            raise ProjectError("'background' cannot be removed: it means 'no other behavior'")
-        if len(self.behaviors) <= 2:
-            raise ProjectError(f"cannot remove {name!r}: a project needs at least one behavior")
-        index = self.behaviors.index(name)
+        with self._changing("remove_behavior"):
+            if name not in self.behaviors:
+                raise ProjectError(
+                    f"{self.root}: no behavior {name!r}; behaviors are {self.behaviors}"
+                )
+            if name == "background":
+                raise ProjectError("'background' cannot be removed: it means 'no other behavior'")
+            if len(self.behaviors) <= 2:
+                raise ProjectError(f"cannot remove {name!r}: a project needs at least one behavior")
+            index = self.behaviors.index(name)
 
-        def transform(values: np.ndarray) -> np.ndarray:
-            kept = np.delete(values, index, axis=1)
-            labeled = (kept >= 0).all(axis=1)
-            filled = fill_background(kept)
-            kept[labeled, 0] = filled[labeled, 0]
-            return kept
+            def transform(values: np.ndarray) -> np.ndarray:
+                kept = np.delete(values, index, axis=1)
+                labeled = (kept >= 0).all(axis=1)
+                filled = fill_background(kept)
+                kept[labeled, 0] = filled[labeled, 0]
+                return kept
 
-        self._rewrite_all_labels(transform, [b for b in self.behaviors if b != name])
+            self._rewrite_all_labels(transform, [b for b in self.behaviors if b != name])
 
     # ---- models ---------------------------------------------------------------------------
     def new_model_dir(self, stage: str, tag: str = "") -> Path:
@@ -424,6 +544,7 @@ def open_project(path: str | Path) -> Project:
 __all__ = [
     "EthogramError",
     "Project",
+    "ProjectBusyError",
     "VideoRecord",
     "empty_labels",
     "labels_for_video",

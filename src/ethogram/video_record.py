@@ -6,19 +6,34 @@ This module imports neither torch nor Qt.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ethogram.errors import ProjectError
-from ethogram.io.atomic import atomic_write_text
+from ethogram.errors import ProjectError, VideoError
+from ethogram.io.atomic import atomic_write_text, temporary_prefix
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv")
 """File name endings taken for videos (compared in lower case)."""
 
-__all__ = ["VIDEO_SUFFIXES", "VideoRecord", "labels_for_video", "write_record"]
+MIN_FRAMES = 2
+"""Fewest frames a video may have (optical flow needs a pair of frames)."""
+_IMAGE_CODECS = ("png", "mjpeg", "bmp", "tiff", "webp", "jpeg2000")
+
+__all__ = [
+    "MIN_FRAMES",
+    "VIDEO_SUFFIXES",
+    "VideoRecord",
+    "check_video_source",
+    "labels_for_video",
+    "stage_video",
+    "write_record",
+]
 
 
 @dataclass
@@ -117,3 +132,73 @@ def labels_for_video(video: Path) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def check_video_source(video: str | Path):
+    """Check that ``video`` (a file, or a folder of images) can be a project's video.
+
+    Returns
+    -------
+    ethogram.io.video.VideoInfo
+        Its frame count, frame rate and size.
+
+    Raises
+    ------
+    ProjectError, VideoError
+        Missing, unreadable, an image, or fewer than :data:`MIN_FRAMES` frames.
+    """
+    from ethogram.io.image_folder import IMAGE_SUFFIXES, list_images
+    from ethogram.io.video import video_info
+
+    video = Path(video)
+    if video.is_dir():
+        if not list_images(video):
+            raise ProjectError(
+                f"{video}: a folder with no images; expected a video file, or a folder of "
+                f"{', '.join(IMAGE_SUFFIXES)} images (one per frame)"
+            )
+    elif not video.is_file():
+        raise ProjectError(f"{video}: video file (or folder of images) not found")
+    info = video_info(video)  # raises VideoError for unreadable files
+    if info.n_frames < MIN_FRAMES and info.codec in _IMAGE_CODECS and not video.is_dir():
+        raise VideoError(
+            f"{video}: is a single {info.codec.upper()} image, not a video; expected a video "
+            "file, or a folder of images (one per frame)"
+        )
+    if info.n_frames < MIN_FRAMES:
+        raise VideoError(
+            f"{video}: has {info.n_frames} frame(s); expected a video of at least "
+            f"{MIN_FRAMES} frames"
+        )
+    return info
+
+
+def stage_video(video: Path, data_dir: Path, link: bool = False) -> Path:
+    """Copy (or symlink) ``video`` into a new hidden folder of ``data_dir``; return the folder.
+
+    The folder is named like a temporary of ``<stem>`` (see :mod:`ethogram.io.atomic`), so one
+    left by a killed process is recognised and removed later.
+    """
+    video = Path(video)
+    folder = Path(
+        tempfile.mkdtemp(prefix=temporary_prefix(video.stem), suffix=".tmp", dir=data_dir)
+    )
+    os.chmod(folder, 0o777 & ~_umask())
+    target = folder / video.name
+    try:
+        if link:
+            os.symlink(video.resolve(), target, target_is_directory=video.is_dir())
+        elif video.is_dir():
+            shutil.copytree(video, target)
+        else:
+            shutil.copy2(video, target)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

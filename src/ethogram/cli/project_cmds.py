@@ -31,7 +31,9 @@ def new(
 
 def add(
     project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
-    videos: list[Path] = typer.Argument(..., metavar="VIDEO...", help="Video files to add."),
+    videos: list[Path] = typer.Argument(
+        ..., metavar="VIDEO...", help="Video files (or folders of images) to add."
+    ),
     labels: list[Path] = typer.Option(
         None,
         "--labels",
@@ -59,16 +61,8 @@ def add(
     for i, video in enumerate(videos):
         label = labels[i] if labels else labels_for_video(video)
         pairs.append((video, label))
-    stems = [v.stem for v, _ in pairs]
-    dupes = sorted({s for s in stems if stems.count(s) > 1})
-    if dupes:
-        raise ProjectError(f"several videos share the name(s) {dupes}; rename them first")
-    for video, label in pairs:  # check everything before changing anything
-        project.check_video(video, label)
-    added = []
-    for video, label in pairs:
-        record = project.add_video(video, labels=label, link=link)
-        added.append(record)
+    added = project.add_videos(pairs, link=link)  # all checked first: all added, or none
+    for record, (_, label) in zip(added, pairs, strict=True):
         note = f" with labels {label}" if label else " (no labels)"
         typer.echo(f"Added {record.stem}{note}")
     typer.echo(f"{len(added)} video(s) added to {project.root}")

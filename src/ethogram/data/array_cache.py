@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ethogram.io.atomic import atomic_write_text
+from ethogram.io.atomic import atomic_write_text, remove_stale_temporaries, temporary_prefix
 
 CACHE_DIR = ".cache"
 
@@ -53,7 +53,8 @@ class ArrayCacheWriter:
     def __init__(self, data_path: Path, meta_path: Path, meta: dict[str, Any]):
         self.data_path, self.meta_path, self.meta = data_path, meta_path, meta
         data_path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = data_path.with_name(f".{data_path.name}.{os.getpid()}.tmp")
+        remove_stale_temporaries(data_path.parent, data_path.name)  # left by a killed writer
+        self.tmp = data_path.with_name(temporary_prefix(data_path.name) + "tmp")
         self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
         self.rows = 0
         self.item_shape: tuple[int, ...] | None = None
