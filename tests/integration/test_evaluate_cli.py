@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from ethogram.evaluate import load_project_pairs
@@ -156,3 +157,31 @@ def test_sequence_model_uses_the_split_of_its_feature_model(tmp_path):
     assert found.model_dir == sequence
     assert found.split_source == features / "split.yaml"
     assert [p.name for p in found.pairs] == ["v2"]
+
+
+def test_label_rows_in_another_order_are_evaluated_by_frame(tmp_path):
+    from ethogram.evaluate import load_folder_pairs
+
+    lab, pred = tmp_path / "labels", tmp_path / "preds"
+    lab.mkdir()
+    pred.mkdir()
+    truth = labels_from(TRUTH)
+    pd.DataFrame(truth, columns=BEHAVIORS).iloc[::-1].to_csv(lab / "a_labels.csv")  # 47..0
+    write_labels(pred / "a_predictions.csv", truth, BEHAVIORS)
+    pairs, _, _ = load_folder_pairs(lab, pred)
+    np.testing.assert_array_equal(pairs[0].labels, truth)
+
+
+def test_duplicate_label_column_is_blamed_on_the_label_file(tmp_path):
+    from ethogram.errors import LabelError
+    from ethogram.evaluate import load_folder_pairs
+
+    lab, pred = tmp_path / "labels", tmp_path / "preds"
+    lab.mkdir()
+    pred.mkdir()
+    (lab / "a_labels.csv").write_text(",background,groom,groom\n0,1,0,0\n1,0,1,1\n")
+    write_labels(pred / "a_predictions.csv", labels_from([0, 1]), BEHAVIORS)
+    with pytest.raises(LabelError) as caught:
+        load_folder_pairs(lab, pred)
+    expected = f"{lab / 'a_labels.csv'}: duplicate behavior column(s) ['groom']"
+    assert str(caught.value).startswith(expected)

@@ -126,3 +126,39 @@ def test_background_rule_is_checked_and_filled():
     filled = fill_background(values)
     np.testing.assert_array_equal(filled[:, 0], [1, 0, -1])
     check_background(filled)
+
+
+def test_rows_in_another_order_are_placed_by_their_index(tmp_path):
+    values = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]], dtype=np.int8)
+    lines = [",background,groom,rear"] + [
+        f"{i}," + ",".join(str(v) for v in values[i]) for i in (3, 2, 1, 0)
+    ]
+    path = _write_csv(tmp_path / "v_labels.csv", "\n".join(lines) + "\n")
+    np.testing.assert_array_equal(read_labels(path, behaviors=BEHAVIORS).values, values)
+
+
+@pytest.mark.parametrize(
+    ("index", "found"),
+    [
+        ((0, 1, 1), "found frame 1 more than once"),
+        ((0, 1, 5), "found frame 5 in a file of 3 rows"),
+        ((1, 2, 3), "found frame 3 in a file of 3 rows"),
+        (("0", "x", "2"), "found 'x' on line 3"),
+    ],
+)
+def test_index_that_is_not_each_frame_once_names_the_file(tmp_path, index, found):
+    lines = [",background,groom,rear"] + [f"{i},1,0,0" for i in index]
+    path = _write_csv(tmp_path / "v_labels.csv", "\n".join(lines) + "\n")
+    with pytest.raises(LabelError, match=f"v_labels.csv: the index column .*{found}"):
+        read_labels(path)
+
+
+def test_duplicate_behavior_column_is_named_as_written(tmp_path):
+    path = _write_csv(
+        tmp_path / "v_labels.csv", ",background,locomotion,locomotion\n0,1,0,0\n1,0,1,1\n"
+    )
+    with pytest.raises(LabelError) as caught:
+        read_labels(path)
+    message = str(caught.value)
+    assert "v_labels.csv: duplicate behavior column(s) ['locomotion']" in message
+    assert "locomotion.1" not in message

@@ -84,12 +84,9 @@ def _order_behaviors(behaviors: list[str], path: Path) -> list[str]:
 
 
 def _header(path: Path) -> list[str]:
-    import pandas as pd
+    from ethogram.io.labels import read_header
 
-    try:
-        return [str(c) for c in pd.read_csv(path, index_col=0, nrows=0).columns]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise LabelError(f"{path}: not a readable label CSV ({exc})") from None
+    return read_header(path)
 
 
 def _read_pair(name: str, label_path: Path, pred_path: Path, behaviors: list[str] | None):

@@ -139,12 +139,80 @@ def _frames(rows: np.ndarray) -> str:
     return shown + (f" and {rows.size - 5} more" if rows.size > 5 else "")
 
 
+def read_header(path: str | Path) -> list[str]:
+    """The behavior column names of a label CSV as written (after the index column).
+
+    Raises
+    ------
+    LabelError
+        If the file is missing, empty or unreadable, or names a column twice.
+    """
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"{path}: label file not found")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            row = next(csv.reader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LabelError(f"{path}: not a readable CSV ({exc})") from None
+    if not row:
+        raise LabelError(f"{path}: the file is empty; expected a header row and one row per frame")
+    names = [str(c) for c in row[1:]]
+    if "" in names:
+        raise LabelError(
+            f"{path}: column {names.index('') + 2} of the header has no name; expected a "
+            "behavior name for every column after the index"
+        )
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise LabelError(
+            f"{path}: duplicate behavior column(s) {dupes}; expected one column per behavior"
+        )
+    return names
+
+
+def _frame_order(index, path: Path) -> np.ndarray | None:
+    """Row order that sorts the index column 0..N-1 (None if already sorted); else LabelError."""
+    import pandas as pd
+
+    n = len(index)
+    numbers = pd.to_numeric(pd.Series(index), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LabelError(
+            f"{path}: the index column must hold frame numbers 0..{n - 1}; found "
+            f"{index[row]!r} on line {row + 2}"
+        )
+    frames = numbers.astype(np.int64)
+    if np.array_equal(frames, np.arange(n)):
+        return None
+    counts = np.bincount(frames[(frames >= 0) & (frames < n)], minlength=n)
+    outside = frames[(frames < 0) | (frames >= n)]
+    if outside.size or (counts != 1).any():
+        if outside.size:
+            found = f"frame {int(outside[0])} in a file of {n} rows"
+        else:
+            found = f"frame {int(np.flatnonzero(counts > 1)[0])} more than once"
+        raise LabelError(
+            f"{path}: the index column must number the frames 0..{n - 1}, each once (in any "
+            f"order); found {found}"
+        )
+    return np.argsort(frames, kind="stable")
+
+
 def read_labels(
     path: str | Path,
     behaviors: list[str] | None = None,
     n_frames: int | None = None,
 ) -> LabelTable:
     """Read and validate a DeepEthogram label (or prediction) CSV.
+
+    Rows are placed by their index column (the frame number), so a file whose rows are in
+    another order reads the same as a sorted one; an index that is not 0..N-1 (each frame
+    once) is an error.
 
     Parameters
     ----------
@@ -182,11 +250,11 @@ def read_labels(
 
 
 def _read_csv(path: Path):
-    """The CSV as a DataFrame (index = frame), with at least one column."""
+    """The CSV as a DataFrame, rows in frame order (by the index column), with at least one
+    column and every column named once."""
     import pandas as pd
 
-    if not path.is_file():
-        raise LabelError(f"{path}: label file not found")
+    header = read_header(path)  # the names as written: pandas would rename a duplicate
     try:
         frame = pd.read_csv(path, index_col=0)
     except pd.errors.EmptyDataError:
@@ -197,7 +265,10 @@ def _read_csv(path: Path):
         raise LabelError(f"{path}: not a readable CSV ({exc})") from None
     if not len(frame.columns):
         raise LabelError(f"{path}: no behavior columns; expected 'background' and behaviors")
-    return frame
+    if [str(c) for c in frame.columns] != header:
+        raise LabelError(f"{path}: unreadable header {header}; expected one name per column")
+    order = _frame_order(frame.index, path)
+    return frame if order is None else frame.iloc[order]
 
 
 def _numeric_values(frame, path: Path, columns: list[str]) -> np.ndarray:
