@@ -150,3 +150,64 @@ def test_a_feature_model_predicts_alone_with_min_bouts_from_the_labels(trained, 
     # the CSVs now come from the feature model: the sequence model predicts this video again
     statuses = [r.status for r in predict(project, progress=False)]
     assert statuses == ["done", "skipped", "skipped"]
+
+
+class Killed(BaseException):
+    """Stands for ``kill -9``: nothing after it runs, and ``predict`` does not catch it."""
+
+
+def _kill(*args, **kwargs):
+    raise Killed
+
+
+def _assert_whole(project, stem, model_dir):
+    """The CSVs of ``stem`` are the sequence model's prediction, and its bouts are theirs."""
+    from ethogram.infer.predict import Predictor
+    from ethogram.summarize import bouts_table
+
+    record = project.video(stem)
+    predictor = Predictor(model_dir)
+    expected = predictor.ethogram(read_outputs(record.outputs_path, "tgmj")["P"])
+    values = read_labels(record.predictions_path).values
+    np.testing.assert_array_equal(values, expected)
+    bouts = pd.read_csv(record.folder / f"{stem}_bouts.csv")
+    pd.testing.assert_frame_equal(bouts, bouts_table(values, NAMES, 15.0), check_dtype=False)
+
+
+@pytest.mark.parametrize("killed_before", ["bouts CSV", "outputs record"])
+def test_predict_killed_between_its_writes_is_redone_by_the_next_run(
+    trained, monkeypatch, killed_before
+):
+    import ethogram.infer.predict as predict_module
+    import ethogram.io.outputs as outputs_module
+
+    project, model_dir = trained
+    stem = project.videos[0].stem
+    feature_dir = project.latest_model("features")
+    old = predict(project, [stem], model=feature_dir.name, overwrite=True, progress=False)
+    assert old[0].status == "done"  # the files hold another model's prediction
+    if killed_before == "bouts CSV":
+        monkeypatch.setattr(predict_module, "write_bouts", _kill)
+    else:
+        monkeypatch.setattr(predict_module, "write_group", _kill)
+        monkeypatch.setattr(outputs_module, "set_file_attrs", _kill)
+    with pytest.raises(Killed):  # the sequence model, computing its probabilities again
+        predict(project, [stem], overwrite=True, progress=False)
+    monkeypatch.undo()
+    results = predict(project, [stem], progress=False)
+    assert results[0].status == "done", results[0].reason
+    _assert_whole(project, stem, model_dir)
+    assert predict(project, [stem], progress=False)[0].status == "skipped"
+
+
+def test_a_predictions_csv_cut_short_is_predicted_again(trained):
+    project, model_dir = trained
+    stem = project.videos[1].stem
+    predict(project, [stem], progress=False)
+    path = project.video(stem).predictions_path
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: N_FRAMES // 2]))
+    results = predict(project, [stem], progress=False)
+    assert results[0].status == "done", results[0].reason
+    assert read_labels(path).n_frames == N_FRAMES
+    _assert_whole(project, stem, model_dir)

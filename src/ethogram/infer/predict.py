@@ -28,7 +28,7 @@ import numpy as np
 
 from ethogram.errors import EthogramError, ModelError
 from ethogram.infer.targets import VIDEO_SUFFIXES, VideoTarget, collect_targets
-from ethogram.io.outputs import PREDICTIONS_ATTR, list_groups, read_outputs, write_group
+from ethogram.io.outputs import list_groups, read_outputs, write_group
 
 DEFAULT_FPS = 30.0
 
@@ -235,40 +235,53 @@ class Predictor:
         file_attrs
             Attributes of the outputs file to set when the model's group is written.
         """
-        video, outputs_path = Path(video), Path(outputs_path)
+        probs, pending = self._probabilities(
+            Path(video), Path(outputs_path), overwrite, n_frames, recompute_features
+        )
+        if pending is not None:
+            write_group(outputs_path, self.group, **pending, file_attrs=file_attrs)
+        return probs
+
+    def _probabilities(
+        self,
+        video: Path,
+        outputs_path: Path,
+        overwrite: bool,
+        n_frames: int | None,
+        recompute_features: bool,
+    ) -> tuple[np.ndarray, dict[str, Any] | None]:
+        """Probabilities, and the model's group still to be written (None if stored)."""
         if (
             not (overwrite or recompute_features)
             and self._model_group_current(outputs_path, self.group)
             and self._length_ok(outputs_path, self.group, n_frames)
         ):
-            return np.asarray(read_outputs(outputs_path, self.group, ["P"])["P"], np.float32)
+            probs = read_outputs(outputs_path, self.group, ["P"])["P"]
+            return np.asarray(probs, np.float32), None
         feature_group = self.extract(video, outputs_path, n_frames, recompute_features)
         if self._sequence is None:
             data = read_outputs(outputs_path, feature_group, ["P", "class_names"])
             self._check_names(data["class_names"], outputs_path)
             self.group = feature_group
-            return np.asarray(data["P"], np.float32)
+            return np.asarray(data["P"], np.float32), None
         from ethogram.infer.sequence import sequence_logits, sigmoid
 
         inputs = self._sequence.load_inputs(outputs_path, feature_group)
         logits = sequence_logits(self._sequence.model, inputs, self.device)
         probs = sigmoid(logits)
-        write_group(
-            outputs_path,
-            self.group,
-            {
+        pending = {
+            "datasets": {
                 "P": probs,
                 "logits": logits,
                 "thresholds": self.thresholds,
                 "class_names": self.class_names,
             },
-            attrs={
+            "attrs": {
                 "model_dir": str(self.model_dir),
                 "feature_model_dir": str(self.feature_model_dir),
             },
-            file_attrs=file_attrs,
-        )
-        return probs
+        }
+        return probs, pending
 
     @staticmethod
     def _length_ok(outputs_path: Path, group: str | None, n_frames: int | None) -> bool:
@@ -297,19 +310,21 @@ class Predictor:
         )
 
     def is_done(self, target: VideoTarget) -> bool:
-        """True if the video's CSVs were written by this model (and its outputs hold its
-        probabilities)."""
-        from ethogram.io.outputs import read_file_attrs
+        """True if the video's CSVs are whole and were written by this model (see
+        :mod:`ethogram.io.prediction_record`)."""
+        from ethogram.io.prediction_record import why_not_current
 
-        if not (target.predictions_path.is_file() and target.bouts_path.is_file()):
-            return False
-        written_by = str(read_file_attrs(target.outputs_path).get(PREDICTIONS_ATTR) or "")
-        if not written_by or Path(written_by).name != self.model_dir.name:
-            return False
-        if self.group is not None:
-            return self._model_group_current(target.outputs_path, self.group)
-        group = self._feature_group(target.outputs_path)
-        return group is not None
+        if self.group is None:  # a feature model: its group is the extractor's
+            if self._feature_group(target.outputs_path) is None:
+                return False
+        reason = why_not_current(
+            target.outputs_path,
+            target.predictions_path,
+            target.bouts_path,
+            self.model_dir,
+            self.group,
+        )
+        return reason is None
 
     def run(
         self, target: VideoTarget, overwrite: bool = False, recompute_features: bool = False
@@ -318,30 +333,34 @@ class Predictor:
 
         ``overwrite`` recomputes the model's probabilities; ``recompute_features`` also the
         features (otherwise features of the same extractor in the outputs file are reused).
+        The CSVs are written first and the outputs file last, with the record that they are
+        whole (their digests): a run stopped in between leaves CSVs that disagree with the
+        record, so the next run predicts the video again.
         """
         from ethogram.io.labels import write_labels
-        from ethogram.io.outputs import read_file_attrs, set_file_attrs
+        from ethogram.io.outputs import set_file_attrs
+        from ethogram.io.prediction_record import make_record
         from ethogram.io.video import video_info
 
         started = time.perf_counter()
-        if not target.video.is_file():
+        if not target.video.exists():
             raise EthogramError(f"{target.video}: video file not found")
         info = video_info(target.video)
         target.out_dir.mkdir(parents=True, exist_ok=True)
-        probs = self.probabilities(
-            target.video,
-            target.outputs_path,
-            overwrite,
-            n_frames=info.n_frames,
-            recompute_features=recompute_features,
-            file_attrs={PREDICTIONS_ATTR: str(self.model_dir)},
+        probs, pending = self._probabilities(
+            target.video, target.outputs_path, overwrite, info.n_frames, recompute_features
         )
         values = self.ethogram(probs)
         write_labels(target.predictions_path, values, self.class_names, backup=False)
         fps = float(getattr(info, "fps", 0) or 0) or DEFAULT_FPS
         write_bouts(target.bouts_path, values, self.class_names, fps)
-        if read_file_attrs(target.outputs_path).get(PREDICTIONS_ATTR) != str(self.model_dir):
-            set_file_attrs(target.outputs_path, {PREDICTIONS_ATTR: str(self.model_dir)})
+        record = make_record(
+            self.model_dir, len(values), target.predictions_path, target.bouts_path
+        )
+        if pending is not None:
+            write_group(target.outputs_path, self.group, **pending, file_attrs=record)
+        else:
+            set_file_attrs(target.outputs_path, record)
         return VideoResult(
             target,
             "done",
