@@ -382,11 +382,13 @@ def plot_ethogram(
 
 @dataclass
 class SummaryInput:
-    """One video to summarize: its name, its label or prediction CSV, its frame rate."""
+    """One video to summarize: its name, its label or prediction CSV, its frame rate, and its
+    frame count if known (a CSV of another length is refused)."""
 
     name: str
     csv_path: Path
     fps: float
+    n_frames: int | None = None
 
 
 @dataclass
@@ -435,12 +437,17 @@ def write_summaries(
     if dupes:
         files = [str(item.csv_path) for item in inputs if item.name in dupes]
         raise LabelError(f"several files are for the same video {dupes}: {files}")
+    if out.is_dir():
+        raise ConfigError(
+            f"{out}: is a folder; expected the path of the summary CSV to write, e.g. "
+            f"{out / 'summary.csv'}"
+        )
+    tables = [_read_whole(item, kind) for item in inputs]  # every file checked before writing
     result = SummaryOutputs(summary=pd.DataFrame(columns=SUMMARY_COLUMNS), summary_path=out)
-    tables = []
-    for item in inputs:
-        labels = read_labels(item.csv_path)
+    summaries = []
+    for item, labels in zip(inputs, tables, strict=True):
         values, behaviors = labels.values, labels.behaviors
-        tables.append(summary_table(values, behaviors, item.fps, item.name, include_background))
+        summaries.append(summary_table(values, behaviors, item.fps, item.name, include_background))
         bouts = bouts_table(values, behaviors, item.fps, include_background)
         bouts_path = out.parent / "bouts" / f"{item.name}_bouts.csv"
         with atomic_path(bouts_path) as tmp:
@@ -451,8 +458,24 @@ def write_summaries(
             title = f"{item.name}  ({kind}, {item.fps:g} fps)"
             plot_ethogram(values, behaviors, item.fps, figure_path, title, include_background)
             result.figure_paths.append(figure_path)
-    if tables:
-        result.summary = pd.concat(tables, ignore_index=True)
+    if summaries:
+        result.summary = pd.concat(summaries, ignore_index=True)
     with atomic_path(out) as tmp:
         result.summary.to_csv(tmp, index=False)
     return result
+
+
+def _read_whole(item: SummaryInput, kind: str):
+    """The labels of one input, refused if their length differs from the video's."""
+    labels = read_labels(item.csv_path)
+    if item.n_frames is not None and labels.n_frames != item.n_frames:
+        fix = (
+            "predict the video again (`ethogram predict`)"
+            if kind == "predictions"
+            else "expected one row per frame"
+        )
+        raise LabelError(
+            f"{item.csv_path}: has {labels.n_frames} rows but the video has {item.n_frames} "
+            f"frames (cut short?); {fix}"
+        )
+    return labels

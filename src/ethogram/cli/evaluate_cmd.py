@@ -94,6 +94,7 @@ def evaluate(
     ),
 ) -> None:
     from ethogram import evaluate as ev
+    from ethogram.cli.out_paths import check_output_folder
 
     if project is not None and (labels is not None or predictions is not None):
         raise EthogramError("give either PROJECT or --labels/--predictions, not both")
@@ -133,6 +134,7 @@ def evaluate(
                 + (f" ({found.split_source})" if found.split_source else ""),
             },
         }
+    check_output_folder(out_dir)
     for message in warnings:
         typer.secho(f"warning: {message}", fg="yellow", err=True)
     missing_fps = [p.name for p in pairs if p.fps is None]

@@ -38,7 +38,12 @@ def flow(
     """Compute the optical flow of a video."""
     from pydantic import ValidationError
 
+    from ethogram.cli.out_paths import check_output_file
     from ethogram.config import FlowSettings, load_settings
+
+    check_output_file(out, "--out", f"{video.stem}_flow.tif")
+    if preview is not None:
+        check_output_file(preview, "--preview", f"{video.stem}_flow.mp4")
 
     settings = load_settings(preset).flow
     updates: dict = {}

@@ -24,15 +24,15 @@ def _project_inputs(target: Path, fps: float | None, labels: bool):
         if not csv_path.is_file():
             skipped.append(record.stem)
             continue
-        if fps is not None:
-            rate = fps
-        else:
-            try:
-                info = record.info()
-            except VideoError as exc:
+        try:
+            info = record.info()
+        except VideoError as exc:
+            if fps is None:
                 raise VideoError(f"{exc}; give the frame rate with --fps instead") from None
-            rate = check_fps(info.fps, f"{record.video_path}: frame rate")
-        inputs.append(SummaryInput(record.stem, csv_path, rate))
+            info = None  # the CSV's length cannot be checked
+        rate = fps if fps is not None else check_fps(info.fps, f"{record.video_path}: frame rate")
+        n_frames = info.n_frames if info is not None else None
+        inputs.append(SummaryInput(record.stem, csv_path, rate, n_frames))
     if not inputs:
         what = "_labels.csv" if labels else "_predictions.csv"
         hint = (
@@ -147,7 +147,10 @@ def summarize(
 
     Example: ethogram summarize predictions_dir/ --fps 30 --out predictions_dir/out/summary.csv
     """
+    from ethogram.cli.out_paths import check_output_file
     from ethogram.summarize import check_fps, write_summaries
+
+    check_output_file(out, "--out", "summary.csv")
 
     if not target.exists():
         raise ProjectError(f"{target}: not found; expected a project folder or a folder of CSVs")
