@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ethogram.errors import ConfigError
 
@@ -114,7 +114,11 @@ class TrainSettings(_Strict):
     loss: Literal["bce", "focal"] = "bce"
     focal_gamma: float = Field(2.0, ge=0)
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)
-    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split: tuple[float, float, float] = Field(
+        (0.6, 0.2, 0.2),
+        description="Fractions of the labeled videos for training, validation and test: each "
+        "between 0 and 1, summing to 1, training above 0.",
+    )
     threshold_shrink: float = Field(
         0.5,
         ge=0,
@@ -137,6 +141,15 @@ class TrainSettings(_Strict):
         description="Largest rotation of a training clip, in degrees either way (180: any "
         "heading, as a top-down camera sees; lower it for side views).",
     )
+
+    @field_validator("split")
+    @classmethod
+    def _split_fractions(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if any(not 0 <= f <= 1 for f in value) or value[0] <= 0:
+            raise ValueError("expected three fractions between 0 and 1, training above 0")
+        if abs(sum(value) - 1) > 1e-6:
+            raise ValueError(f"expected fractions that sum to 1, they sum to {sum(value):g}")
+        return value
 
 
 class SequenceSettings(_Strict):
@@ -296,7 +309,9 @@ def _error_from_validation(exc: ValidationError, source: str) -> ConfigError:
             hint = f"; did you mean '{close[0]}'?" if close else ""
             messages[f"unknown setting '{key}'{hint}"] = []
         else:
-            messages.setdefault(f"setting '{key}'", []).append(err["msg"])
+            messages.setdefault(f"setting '{key}'", []).append(
+                str(err["msg"]).removeprefix("Value error, ")
+            )
             inputs[f"setting '{key}'"] = err.get("input")
     lines = [
         f"{head}: {' or '.join(problems)} (got {inputs[head]!r})" if problems else head
