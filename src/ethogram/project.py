@@ -66,6 +66,8 @@ class Project:
     def __init__(self, root: Path, config: dict[str, Any]):
         self.root = Path(root)
         self.config = config
+        self.created_model_dirs: list[Path] = []
+        """Model folders made through this object (:meth:`new_model_dir`), oldest first."""
 
     # ---- creation and opening -------------------------------------------------------------
     @classmethod
@@ -508,15 +510,22 @@ class Project:
 
     # ---- models ---------------------------------------------------------------------------
     def new_model_dir(self, stage: str, tag: str = "") -> Path:
-        """Create and return ``models/<YYMMDD_HHMMSS>_<stage>[_<tag>]/``."""
+        """Create and return ``models/<YYMMDD_HHMMSS>_<stage>[_<tag>]/``.
+
+        The folder is also appended to :attr:`created_model_dirs`.
+        """
         stamp = datetime.now().strftime("%y%m%d_%H%M%S")
         name = f"{stamp}_{stage}" + (f"_{tag}" if tag else "")
-        path = self.models_dir / name
-        suffix = 1
-        while path.exists():
-            suffix += 1
-            path = self.models_dir / f"{name}_{suffix}"
-        path.mkdir(parents=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        path, suffix = self.models_dir / name, 1
+        while True:  # another training may start in the same second
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                suffix += 1
+                path = self.models_dir / f"{name}_{suffix}"
+        self.created_model_dirs.append(path)
         return path
 
     def model_dirs(self, stage: str | None = None) -> list[Path]:

@@ -14,10 +14,12 @@ import torch
 
 from ethogram.errors import EthogramError
 from ethogram.infer.predict import collect_targets, predict, summary_line
+from ethogram.io.atomic import _host_tag
 from ethogram.io.labels import read_labels
 from ethogram.io.outputs import read_outputs
 from ethogram.io.video import write_video
 from ethogram.train.sequence import train_sequence
+from tests.conftest import dead_pid
 from tests.integration.test_train_sequence import NAMES, _settings, make_feature_project
 
 N_FRAMES = 90
@@ -194,9 +196,13 @@ def test_predict_killed_between_its_writes_is_redone_by_the_next_run(
     with pytest.raises(Killed):  # the sequence model, computing its probabilities again
         predict(project, [stem], overwrite=True, progress=False)
     monkeypatch.undo()
+    folder = project.video(stem).folder  # what kill -9 during the outputs write leaves
+    left = folder / f".{stem}_outputs.h5.{_host_tag()}-{dead_pid()}.k3j_a9x2.tmp.h5"
+    left.write_bytes(b"half an HDF5 file")
     results = predict(project, [stem], progress=False)
     assert results[0].status == "done", results[0].reason
     _assert_whole(project, stem, model_dir)
+    assert not [p.name for p in folder.iterdir() if ".tmp" in p.name]
     assert predict(project, [stem], progress=False)[0].status == "skipped"
 
 

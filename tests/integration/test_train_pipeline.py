@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from ethogram.errors import ConfigError, ProjectError
+from ethogram.errors import ConfigError, EthogramError, ProjectError
 from ethogram.train.pipeline import train_project
 from tests.integration.test_train_sequence import FEATURE_DIR, make_feature_project
 
@@ -52,3 +52,10 @@ def test_a_resume_folder_of_another_stage_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="is a features model, not sequence"):
         train_project(project, stage="sequence", resume=project.models_dir / FEATURE_DIR)
     assert np.all([p.name == FEATURE_DIR for p in project.model_dirs()])
+
+
+def test_a_stage_that_fails_before_its_first_checkpoint_leaves_no_model_folder(tmp_path):
+    project = make_feature_project(tmp_path / "proj", n_videos=3, n_frames=60)  # videos: junk
+    with pytest.raises(EthogramError, match="v0.mp4"):
+        train_project(project, stage="features", overrides=["device=cpu"], progress=False)
+    assert [p.name for p in project.model_dirs()] == [FEATURE_DIR]

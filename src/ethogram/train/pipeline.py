@@ -145,6 +145,16 @@ def _interrupted_dir(project, stage: str, before: set[Path], resume: Path | None
     return None
 
 
+def _remove_unstarted(model_dirs: list[Path]) -> None:
+    """Remove the model folders of a failed stage that hold no checkpoint (nothing to resume)."""
+    import shutil
+
+    for path in model_dirs:
+        if path.is_dir() and not any(path.glob("*.pt")):
+            shutil.rmtree(path, ignore_errors=True)
+            logger.info(f"Removed {path}: training stopped before its first checkpoint")
+
+
 def _stages(stage: str | None, resume: Path | None, settings) -> list[str]:
     if resume is not None:
         if not resume.is_dir():
@@ -175,7 +185,7 @@ def train_project(
     for every video, sequence. Each stage writes ``models/<date>_<time>_<stage>_<tag>/``. A stop
     (Ctrl-C, or the process killed) keeps the last finished epoch in that folder's
     ``checkpoint.pt``; ``resume`` continues from it, then runs the later stages (unless ``stage``
-    is given).
+    is given). A stage that fails before its first checkpoint leaves no model folder.
 
     Parameters
     ----------
@@ -234,11 +244,15 @@ def train_project(
             logger.info("Extracting features of every video")
             extract_project(project, model_dir=feature_dir, progress=progress)
         before = set(project.model_dirs(current))
+        made = len(project.created_model_dirs)
         this_resume = resume if resume is not None and current == stages[0] else None
         logger.info(f"Training stage {current}" + (f" (resuming {resume})" if this_resume else ""))
         try:
             model_dir = _run_stage(current, project, settings, this_resume, feature_dir, progress)
-        except KeyboardInterrupt:
+        except BaseException as exc:
+            _remove_unstarted(project.created_model_dirs[made:])
+            if not isinstance(exc, KeyboardInterrupt):
+                raise
             where = _interrupted_dir(project, current, before, this_resume)
             if where is not None:
                 logger.warning(
