@@ -59,3 +59,28 @@ def test_a_stage_that_fails_before_its_first_checkpoint_leaves_no_model_folder(t
     with pytest.raises(EthogramError, match="v0.mp4"):
         train_project(project, stage="features", overrides=["device=cpu"], progress=False)
     assert [p.name for p in project.model_dirs()] == [FEATURE_DIR]
+
+
+def test_resume_trains_the_later_stages_with_the_interrupted_runs_settings(tmp_path, monkeypatch):
+    from ethogram.config import read_settings
+    from ethogram.train import features
+    from tests.integration.test_train_features import TINY, make_tiny_project
+
+    project = make_tiny_project(tmp_path)
+    run = [*TINY, "train.stream_epochs=0", "sequence.epochs=1", "sequence.window=24", *SEQUENCE[3:]]
+    original = features._FeatureTrainer.train_epoch
+
+    def interrupt_second_epoch(self, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(features._FeatureTrainer, "train_epoch", interrupt_second_epoch)
+        with pytest.raises(KeyboardInterrupt):
+            train_project(project, overrides=run, progress=False)
+    [interrupted] = project.model_dirs("features")  # kept: it has a checkpoint
+    result = train_project(project, resume=interrupted, overrides=["device=cpu"], progress=False)
+    assert result.model_dir("features") == interrupted
+    sequence = read_settings(result.model_dir("sequence") / "config.yaml").sequence
+    assert (sequence.epochs, sequence.window, sequence.hidden) == (1, 24, 8)  # not the preset's

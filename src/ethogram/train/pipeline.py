@@ -155,6 +155,21 @@ def _remove_unstarted(model_dirs: list[Path]) -> None:
             logger.info(f"Removed {path}: training stopped before its first checkpoint")
 
 
+def _resumed_settings(resume: Path, overrides: list[str], settings):
+    """The settings of the run ``resume`` was part of (its ``config.yaml``), then ``overrides``.
+
+    Later stages then train as the interrupted run would have. Without a readable
+    ``config.yaml`` (not a model folder), ``settings`` are returned as they are.
+    """
+    from ethogram.config import load_settings, read_settings
+    from ethogram.models.folder import CONFIG_NAME
+
+    if not (resume / CONFIG_NAME).is_file():
+        return settings
+    saved = read_settings(resume / CONFIG_NAME).model_dump(mode="json")
+    return load_settings(str(saved.get("preset") or settings.preset), saved, overrides)
+
+
 def _stages(stage: str | None, resume: Path | None, settings) -> list[str]:
     if resume is not None:
         if not resume.is_dir():
@@ -185,7 +200,8 @@ def train_project(
     for every video, sequence. Each stage writes ``models/<date>_<time>_<stage>_<tag>/``. A stop
     (Ctrl-C, or the process killed) keeps the last finished epoch in that folder's
     ``checkpoint.pt``; ``resume`` continues from it, then runs the later stages (unless ``stage``
-    is given). A stage that fails before its first checkpoint leaves no model folder.
+    is given) with the settings of the interrupted run (its ``config.yaml``, then
+    ``overrides``). A stage that fails before its first checkpoint leaves no model folder.
 
     Parameters
     ----------
@@ -227,6 +243,8 @@ def train_project(
         overrides.append(f"device={device}")
     settings = project.settings(preset, overrides)
     resume = Path(resume) if resume is not None else None
+    if resume is not None:  # every stage of a resumed run keeps that run's settings
+        settings = _resumed_settings(resume, overrides, settings)
     stages = _stages(stage, resume, settings)
     if stages != ["flow"]:
         # a sequence stage alone needs a feature extractor, unless it resumes (its own is kept)
