@@ -329,7 +329,7 @@ def import_labels(
         return results
     backups: dict[str, Path | None] = {}
     for stem, values in current.items():
-        backups[stem] = project.write_labels(stem, values)
+        backups[stem] = project.write_labels(stem, values, behaviors=behaviors)
     last_for_video = {r.video: r for r in results}
     for result in results:
         result.written = True

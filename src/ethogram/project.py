@@ -416,19 +416,19 @@ class Project:
         pathlib.Path or None
             The backup's path, if a file was replaced.
         """
+        record = self.video(stem)
+        n_frames = record.info().n_frames  # measured before taking the lock: it can be slow
+        if len(values) != n_frames:
+            raise ProjectError(
+                f"{record.labels_path}: labels have {len(values)} rows, video has {n_frames} frames"
+            )
         with self._changing("write_labels", timeout):
             if behaviors is not None and list(behaviors) != self.behaviors:
                 raise ProjectError(
                     f"{self.config_path}: the behaviors changed to {self.behaviors} while these "
                     f"labels were made for {list(behaviors)}; nothing was saved: reopen the project"
                 )
-            record = self.video(stem)
-            n_frames = record.info().n_frames
-            if len(values) != n_frames:
-                raise ProjectError(
-                    f"{record.labels_path}: labels have {len(values)} rows, "
-                    f"video has {n_frames} frames"
-                )
+            record = self.video(stem)  # not removed meanwhile
             saved = write_labels(record.labels_path, values, self.behaviors)
             write_record(record, record.video_path.name)
         return saved
