@@ -32,8 +32,16 @@ import yaml
 
 from ethogram.errors import EthogramError, LabelError, ProjectError
 from ethogram.io.atomic import atomic_write_text, remove_stale_temporaries
-from ethogram.io.labels import LabelTable, empty_labels, fill_background, read_labels, write_labels
+from ethogram.io.labels import (
+    LabelTable,
+    backup_path,
+    empty_labels,
+    fill_background,
+    read_labels,
+    write_labels,
+)
 from ethogram.project_config import CONFIG_NAME, read_project_config
+from ethogram.project_journal import JOURNAL_NAME, finish_pending, replace_files
 from ethogram.project_lock import ProjectBusyError, project_lock
 from ethogram.video_record import (  # noqa: F401  (part of this module's API)
     MIN_FRAMES,
@@ -58,6 +66,14 @@ def _check_behavior_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+def _backup_labels(path: Path) -> None:
+    """Copy a label file about to be replaced to ``backups/`` beside it."""
+    if path.suffix == ".csv":
+        saved = backup_path(path)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, saved)
 
 
 class Project:
@@ -137,6 +153,10 @@ class Project:
             raise ProjectError(
                 f"{root}: not a project folder (no {CONFIG_NAME}); create one with `ethogram new`"
             )
+        if (root / JOURNAL_NAME).is_file():  # a change was killed midway: complete it first
+            with contextlib.suppress(ProjectError):  # busy or read-only: read it as it is
+                with project_lock(root).hold("open"):
+                    finish_pending(root, _backup_labels)
         return cls(root, read_project_config(root / CONFIG_NAME))
 
     def reload(self) -> None:
@@ -167,6 +187,7 @@ class Project:
     def _changing(self, action: str, timeout: float | None = None) -> Iterator[None]:
         """Hold the lock and work on the current project_config.yaml."""
         with self.lock(action, timeout):
+            finish_pending(self.root, _backup_labels)  # a change killed midway
             self.reload()
             yield
 
@@ -385,6 +406,7 @@ class Project:
             # once it has finished
             try:
                 with self.lock("read_labels"):
+                    finish_pending(self.root, _backup_labels)
                     return read_labels(record.labels_path, behaviors=self.behaviors)
             except ProjectError:
                 raise first from None
@@ -446,11 +468,19 @@ class Project:
         tables = []
         for record in self.labeled_videos():
             tables.append((record, read_labels(record.labels_path, behaviors=self.behaviors)))
-        new_values = [(record, transform(table.values)) for record, table in tables]
-        for record, values in new_values:
-            write_labels(record.labels_path, values, new_behaviors)
-        self.config["project"]["class_names"] = new_behaviors
-        self.save()
+        writes = []
+        for record, table in tables:
+            values = transform(table.values)
+
+            def write(path: Path, values: np.ndarray = values) -> None:
+                write_labels(path, values, new_behaviors, backup=False)
+
+            writes.append((record.labels_path, write))
+        config = dict(self.config, project=dict(self.config["project"], class_names=new_behaviors))
+        config_text = yaml.safe_dump(config, sort_keys=False)
+        writes.append((self.config_path, lambda path: atomic_write_text(path, config_text)))
+        replace_files(self.root, writes, backup=_backup_labels)  # all land, even if killed
+        self.config = config
 
     def add_behavior(self, name: str, absent: bool = False) -> None:
         """Add a behavior. Existing labels get a new column of -1 (not yet labeled).

@@ -9,7 +9,7 @@ import pytest
 
 from ethogram.errors import LabelError, ProjectError
 from ethogram.io.atomic import _host_tag
-from ethogram.io.labels import write_labels
+from ethogram.io.labels import read_labels, write_labels
 from ethogram.project import Project, ProjectBusyError
 from ethogram.project_lock import HOLDER_NAME, LOCK_NAME, project_lock
 from tests.conftest import dead_pid, make_video
@@ -136,3 +136,49 @@ def test_folder_staged_by_a_killed_add_is_removed_by_the_next_add(project, tmp_p
     assert [r.stem for r in project.videos] == ["s1"]  # a hidden folder is no video
     project.add_video(make_video(tmp_path / "s2.mp4", n_frames=12))
     assert sorted(p.name for p in project.data_dir.iterdir()) == ["s1", "s2"]
+
+
+class Killed(BaseException):
+    """Stands for ``kill -9``: nothing after it runs."""
+
+
+def test_behavior_rename_killed_midway_is_completed_by_the_next_command(project, tmp_path):
+    import ethogram.project_journal as journal
+
+    make_video(tmp_path / "s2.mp4", n_frames=12)
+    write_labels(tmp_path / "s2_labels.csv", np.zeros((12, 3), np.int8) - 1, BEHAVIORS)
+    project.add_video(tmp_path / "s2.mp4", labels=tmp_path / "s2_labels.csv")
+    import ethogram.project as project_module
+
+    backed_up = []
+
+    def backup_then_die(path):  # called before each file is replaced: the second time, die
+        if backed_up:
+            raise Killed
+        backed_up.append(path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(project_module, "_backup_labels", backup_then_die)
+        with pytest.raises(Killed):
+            project.rename_behavior("groom", "grooming")
+    assert len(backed_up) == 1 and (project.root / journal.JOURNAL_NAME).is_file()
+    assert read_labels(backed_up[0]).behaviors == ["background", "grooming", "rear"]
+    reopened = Project.open(project.root)  # the next command completes the change
+    expected = ["background", "grooming", "rear"]
+    assert reopened.behaviors == expected
+    assert [reopened.read_labels(s).behaviors for s in ("s1", "s2")] == [expected, expected]
+    leftovers = [p.name for p in project.root.rglob(".*") if p.name != LOCK_NAME]
+    assert leftovers == []
+
+
+def test_behavior_change_that_fails_before_its_journal_changes_nothing(project):
+    import ethogram.project_journal as journal
+
+    before = {p: p.read_bytes() for p in project.root.rglob("*.csv")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journal, "atomic_write_text", lambda *a: (_ for _ in ()).throw(Killed()))
+        with pytest.raises(Killed):
+            project.add_behavior("scratch")
+    reopened = Project.open(project.root)
+    assert reopened.behaviors == BEHAVIORS
+    assert {p: p.read_bytes() for p in project.root.rglob("*.csv")} == before
