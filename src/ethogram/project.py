@@ -193,7 +193,16 @@ class Project:
 
     def save(self) -> None:
         """Write ``project_config.yaml`` atomically (under the project's lock), keeping keys this
-        tool does not use."""
+        tool does not use.
+
+        This writes :attr:`config` as this object holds it. To change a setting without undoing
+        another command's change, read and write inside the lock::
+
+            with project.lock("settings"):
+                project.reload()
+                project.config["ethogram"]["settings"]["train"] = {"epochs": 10}
+                project.save()
+        """
         text = yaml.safe_dump(self.config, sort_keys=False)
         with self.lock("save"):
             atomic_write_text(self.config_path, text)
