@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -10,13 +12,16 @@ from ethogram.bouts import find_bouts
 from ethogram.errors import EthogramError
 from ethogram.sample import (
     BACKGROUND,
+    BENCHMARK_STYLES,
     GROOMING,
     LOCOMOTION,
     REARING,
     SAMPLE_BEHAVIORS,
     SITTING,
     STILL,
+    STYLES,
     TURNING,
+    get_style,
     make_sample,
     render_sample,
     simulate,
@@ -227,3 +232,79 @@ def test_cli_writes_the_sample_and_refuses_to_overwrite_it(tmp_path):
     assert "Traceback" not in again.stderr
     assert snapshot(out) == before
     assert run_cli(*args, "--overwrite", "--quiet").returncode == 0
+
+
+# ---- appearance styles ---------------------------------------------------------------------------
+STYLE_CASES = [*STYLES, "random-1", "random-2", "far-camera+noisy"]
+
+
+def _contrast_at_animal(frames: np.ndarray, traj) -> float:
+    """Median over frames of |mean of a disk on the animal - mean of a ring around it|."""
+    size = frames.shape[1]
+    yy, xx = np.mgrid[0:size, 0:size]
+    gray = frames.astype(np.float32).mean(-1)
+    L = traj.body_length_px
+    out = []
+    for t in range(len(frames)):
+        d = np.hypot(xx - traj.x_px[t], yy - traj.y_px[t])
+        disk, ring = d < 0.18 * L, (d > 0.9 * L) & (d < 1.3 * L)
+        if disk.any() and ring.any():
+            out.append(abs(gray[t][disk].mean() - gray[t][ring].mean()))
+    return float(np.median(out))
+
+
+@pytest.mark.parametrize("name", STYLE_CASES)
+def test_every_style_renders_its_exact_labels_with_the_animal_where_it_is(name):
+    frames, labels = render_sample(60, seed=0, size=64, index=1, style=name)
+    traj = simulate(60, seed=0, size=64, index=1, style=name)
+    style = get_style(name)
+    assert frames.shape == (60, 64, 64, 3) and frames.dtype == np.uint8
+    np.testing.assert_array_equal(labels, traj.labels())
+    assert labels.shape == (60, len(SAMPLE_BEHAVIORS))
+    np.testing.assert_array_equal(labels.sum(axis=1), 1)
+    assert traj.fps == (style.fps or 30)
+    assert _contrast_at_animal(frames, traj) > 12, name  # the animal is drawn where it is
+    shifted = dataclasses.replace(traj, x_px=traj.x_px + 2 * traj.body_length_px)
+    assert _contrast_at_animal(frames, shifted) < 0.5 * _contrast_at_animal(frames, traj)
+
+
+def test_default_style_is_the_original_look():
+    frames, labels = render_sample(30, seed=4, size=64, index=2)
+    styled, styled_labels = render_sample(30, seed=4, size=64, index=2, style="default")
+    np.testing.assert_array_equal(frames, styled)
+    np.testing.assert_array_equal(labels, styled_labels)
+    assert not get_style("default").changes_scene
+
+
+@pytest.mark.parametrize("name", ["white-mouse", "far-camera", "noisy", "compressed", "blurry"])
+def test_a_style_of_the_same_frame_rate_changes_the_look_not_the_behavior(name):
+    frames, labels = render_sample(30, seed=2, size=64)
+    styled, styled_labels = render_sample(30, seed=2, size=64, style=name)
+    np.testing.assert_array_equal(labels, styled_labels)
+    assert np.abs(frames.astype(float) - styled).mean() > 1.0
+
+
+def test_styles_combine_later_ones_winning_and_random_styles_are_seeded():
+    combined = get_style("far-camera+close-camera+noisy")
+    assert combined.zoom == 1.2 and combined.noise == 4.0
+    assert get_style("random-3") == get_style("random-3")
+    assert get_style("random-3") != get_style("random-4")
+    assert get_style("random", seed=5) == dataclasses.replace(get_style("random-5"))
+    assert set(BENCHMARK_STYLES["choosing"]).isdisjoint(BENCHMARK_STYLES["held_out"])
+    assert all(name in STYLES for names in BENCHMARK_STYLES.values() for name in names)
+
+
+def test_an_unknown_style_is_an_error_naming_the_known_ones():
+    with pytest.raises(EthogramError, match="unknown sample style 'nope'.*white-mouse"):
+        render_sample(4, size=32, style="nope")
+
+
+def test_cli_writes_a_style_at_its_frame_rate(tmp_path):
+    from ethogram.io.video import video_info
+
+    out = tmp_path / "styled"
+    result = run_cli("sample", out, "--videos", "1", "--frames", "8", "--size", "32",
+                     "--style", "white-rat", "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "style white-rat" in result.stdout
+    assert video_info(out / "videos" / "sample_000.mp4").fps == pytest.approx(15)

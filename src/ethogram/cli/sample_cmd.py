@@ -15,7 +15,17 @@ def sample(
     frames: int = typer.Option(1800, "--frames", "-f", min=1, help="Frames per video."),
     seed: int = typer.Option(0, "--seed", "-s", help="Random seed (same seed, same files)."),
     size: int = typer.Option(128, "--size", help="Frame width and height in pixels (even, >= 32)."),
-    fps: float = typer.Option(30.0, "--fps", help="Frame rate."),
+    fps: float | None = typer.Option(
+        None, "--fps", help="Frame rate (default: the style's; 30 for most styles)."
+    ),
+    style: str = typer.Option(
+        "default",
+        "--style",
+        help="Appearance: default, dark-on-light, white-mouse, bedding, dim, infrared, "
+        "far-camera, close-camera, big-animal, noisy, blurry, compressed, fps15, white-rat, ... "
+        "(see docs/sample.md); 'random' (a look drawn from --seed), 'random-N', or names joined "
+        "by '+'. The behaviors and labels are exact in every style.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing sample files."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -38,7 +48,9 @@ def sample(
     from ethogram.cli.console import output_console
     from ethogram.io.labels import read_labels
     from ethogram.progress import progress_bar
-    from ethogram.sample import SAMPLE_BEHAVIORS, make_sample
+    from ethogram.sample import SAMPLE_BEHAVIORS, get_style, make_sample
+
+    look = get_style(style, seed)
 
     total = videos * frames
     with contextlib.ExitStack() as stack:
@@ -53,10 +65,15 @@ def sample(
             state["done"] = done
 
         written = make_sample(outdir, videos, frames, seed=seed, size=size, fps=fps,
-                              overwrite=overwrite, progress=on_progress)  # fmt: skip
+                              overwrite=overwrite, progress=on_progress, style=look)  # fmt: skip
 
     console = output_console()
-    console.print(f"Wrote {len(written)} videos ({frames} frames, {size}x{size} px, {fps:g} fps):")
+    rate = fps if fps is not None else (look.fps or 30.0)
+    console.print(
+        f"Wrote {len(written)} videos ({frames} frames, {size}x{size} px, {rate:g} fps, "
+        f"style {look.name}: {look.description}):",
+        soft_wrap=True,
+    )
     for video in written:
         console.print(f"  {video.video_path}  {video.labels_path}", soft_wrap=True)
     table = Table(title="Frames per behavior")

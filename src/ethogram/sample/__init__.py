@@ -10,7 +10,9 @@ has the posture of a sitting animal, turning and walking both move many pixels, 
 A rule thresholding the amount of frame-to-frame change does not solve the task.
 
 This package's namespace is the public API; :mod:`ethogram.sample.simulation` holds the behavior
-and pose simulation, :mod:`ethogram.sample.render` the drawing of arena and animal.
+and pose simulation, :mod:`ethogram.sample.render` the drawing of arena and animal,
+:mod:`ethogram.sample.styles` the appearance styles (``style="white-rat"``, ...: animal, arena,
+lighting, camera, image quality, frame rate) and :mod:`ethogram.sample.restyle` how they apply.
 
 Examples
 --------
@@ -29,6 +31,7 @@ import numpy as np
 
 from ethogram.errors import EthogramError
 from ethogram.sample.render import _iter_frames, _make_scene
+from ethogram.sample.restyle import rescale, restyle_arena, restyle_scene, style_rng
 from ethogram.sample.simulation import (
     BACKGROUND,
     EXPLORING,
@@ -46,11 +49,12 @@ from ethogram.sample.simulation import (
     _check_args,
     _rngs,
     _simulate,
-    simulate,
 )
+from ethogram.sample.styles import BENCHMARK_STYLES, STYLES, SampleStyle, get_style, style_names
 
 __all__ = [
     "BACKGROUND",
+    "BENCHMARK_STYLES",
     "EXPLORING",
     "FACE",
     "FLANK",
@@ -60,13 +64,17 @@ __all__ = [
     "SAMPLE_BEHAVIORS",
     "SITTING",
     "STILL",
+    "STYLES",
     "TURNING",
+    "SampleStyle",
     "SampleVideo",
     "Trajectory",
+    "get_style",
     "make_sample",
     "render_sample",
     "sample_paths",
     "simulate",
+    "style_names",
 ]
 
 
@@ -80,7 +88,12 @@ class SampleVideo:
 
 
 def render_sample(
-    n_frames: int, seed: int = 0, size: int = 128, fps: float = 30, index: int = 0
+    n_frames: int,
+    seed: int = 0,
+    size: int = 128,
+    fps: float | None = None,
+    index: int = 0,
+    style: str | SampleStyle | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Render one sample video in memory.
 
@@ -93,9 +106,13 @@ def render_sample(
     size
         Frame height and width in pixels (even, >= 32).
     fps
-        Frame rate; behaviors are simulated in seconds, so it sets how many frames a bout spans.
+        Frame rate; behaviors are simulated in seconds, so it sets how many frames a bout spans
+        (None: the style's, 30 for most).
     index
         Which video of the sample (``make_sample`` writes video ``i`` with ``index=i``).
+    style
+        Appearance (a name of :data:`STYLES`, see :func:`get_style`; None: ``default``). The
+        behaviors and the exactness of the labels are the same in every style.
 
     Returns
     -------
@@ -104,17 +121,57 @@ def render_sample(
     labels : numpy.ndarray
         int8 (T, K), one-hot over :data:`SAMPLE_BEHAVIORS`.
     """
-    traj, frames = _generate(n_frames, seed, size, fps, index)
+    traj, frames = _generate(n_frames, seed, size, fps, index, style)
     return np.stack(list(frames)), traj.labels()
 
 
-def _generate(n_frames, seed, size, fps, index) -> tuple[Trajectory, Iterator[np.ndarray]]:
+def _frame_rate(fps: float | None, style: SampleStyle) -> float:
+    """``fps`` if given, else the style's frame rate, else 30."""
+    if fps is not None:
+        return float(fps)
+    return float(style.fps) if style.fps is not None else 30.0
+
+
+def _trajectory(n_frames, seed, size, fps, index, style: SampleStyle) -> Trajectory:
     _check_args(n_frames, size, fps)
-    sim_rng, scene_rng = _rngs(seed, index)
-    arena = _arena_bounds(int(size), sim_rng)
+    sim_rng, _ = _rngs(seed, index)
+    arena = restyle_arena(_arena_bounds(int(size), sim_rng), style, int(size))
     traj = _simulate(int(n_frames), int(size), float(fps), sim_rng, arena)
+    return rescale(traj, style, int(size))
+
+
+def _generate(n_frames, seed, size, fps, index, style) -> tuple[Trajectory, Iterator[np.ndarray]]:
+    style = get_style(style, seed)
+    fps = _frame_rate(fps, style)
+    traj = _trajectory(n_frames, seed, size, fps, index, style)
+    _, scene_rng = _rngs(seed, index)
     scene = _make_scene(traj, int(size), scene_rng)
+    scene = restyle_scene(scene, style, style_rng(seed, index))
     return traj, _iter_frames(traj, scene, scene_rng)
+
+
+def simulate(
+    n_frames: int,
+    seed: int = 0,
+    size: int = 128,
+    fps: float | None = None,
+    index: int = 0,
+    style: str | SampleStyle | None = None,
+) -> Trajectory:
+    """Simulate the behavior and pose of the animal of one sample video.
+
+    Parameters
+    ----------
+    n_frames, seed, size, fps, index, style
+        As in :func:`render_sample`.
+
+    Returns
+    -------
+    Trajectory
+        Per-frame behavior, sub-mode and pose; ``trajectory.labels()`` gives the label array.
+    """
+    style = get_style(style, seed)
+    return _trajectory(n_frames, seed, size, _frame_rate(fps, style), index, style)
 
 
 def sample_paths(outdir: str | Path, n_videos: int) -> list[SampleVideo]:
@@ -134,9 +191,10 @@ def make_sample(
     n_frames: int = 1800,
     seed: int = 0,
     size: int = 128,
-    fps: float = 30,
+    fps: float | None = None,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    style: str | SampleStyle | None = None,
 ) -> list[SampleVideo]:
     """Write synthetic sample videos with their label CSVs.
 
@@ -152,12 +210,16 @@ def make_sample(
     seed
         Random seed; the same arguments write the same frames and labels.
     size, fps
-        Frame height and width in pixels (even, >= 32), and frame rate.
+        Frame height and width in pixels (even, >= 32), and frame rate (None: the style's, 30
+        for most).
     overwrite
         Replace sample files that already exist; otherwise an existing one is an error and
         nothing is written.
     progress
         Called as ``progress(frames_done, frames_total)`` while rendering.
+    style
+        Appearance of every video (see :func:`render_sample`); its ``crf`` sets the H.264
+        quality of the files.
 
     Returns
     -------
@@ -174,6 +236,8 @@ def make_sample(
 
     if int(n_videos) < 1:
         raise EthogramError(f"sample: expected at least 1 video, got n_videos={n_videos}")
+    style = get_style(style, seed)
+    fps = _frame_rate(fps, style)
     _check_args(n_frames, size, fps)
     videos = sample_paths(outdir, n_videos)
     if not overwrite:
@@ -186,8 +250,8 @@ def make_sample(
                     )
     total, done = int(n_videos) * int(n_frames), 0
     for i, video in enumerate(videos):
-        traj, frames = _generate(n_frames, seed, size, fps, i)
-        with VideoWriter(video.video_path, fps) as writer:
+        traj, frames = _generate(n_frames, seed, size, fps, i, style)
+        with VideoWriter(video.video_path, fps, crf=style.crf) as writer:
             for frame in frames:
                 writer.write(frame)
                 done += 1

@@ -95,6 +95,10 @@ def _make_scene(traj: Trajectory, size: int, rng: np.random.Generator) -> dict:
     )
     return {
         "floor": image.astype(np.float32),
+        "shading": floor,  # the arena's shape and walls, for styles that recolour the floor
+        "texture": texture,
+        "floor_rgb": floor_rgb,
+        "inside": d_in >= 0,
         "vignette": vignette.astype(np.float32),
         "flicker": flicker.astype(np.float32),
         "noise_sd": rng.uniform(1.5, 3.5),
@@ -195,7 +199,9 @@ def _draw_animal(frame, k, traj, scene, pts, radii) -> None:
     j = np.arange(1, 9)
     bend = scene["tail_curl"][k] * j / 8 + 0.25 * np.sin(traj.tail_phase[k] - 0.8 * j)
     tail_angle = a0 + np.cumsum(0.15 * bend)
-    tail = p[0] + np.cumsum(0.11 * L * np.stack([np.cos(tail_angle), np.sin(tail_angle)], 1), 0)
+    tail = p[0] + np.cumsum(
+        0.11 * L * scene.get("tail", 1.0) * np.stack([np.cos(tail_angle), np.sin(tail_angle)], 1), 0
+    )
     tail = np.concatenate([p[:1], tail])
 
     pad = 3 + int(np.ceil(max(r.max(), 0.06 * L) + 0.15 * L))
@@ -254,7 +260,10 @@ def _iter_frames(traj: Trajectory, scene: dict, rng: np.random.Generator) -> Ite
     import cv2
 
     pts, radii = _skeletons(traj)
+    if scene.get("body_width", 1.0) != 1.0:
+        radii = radii * scene["body_width"]
     size = scene["floor"].shape[0]
+    blur = scene.get("blur", 0.0) * size / 128
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     fly_r = int(round(0.9 * size / 128 * 16))
     noise = scene["noise_sd"] * (
@@ -272,7 +281,22 @@ def _iter_frames(traj: Trajectory, scene: dict, rng: np.random.Generator) -> Ite
         if depth > 0:
             gain = gain * (1 - depth * np.exp(-((xx - sx) ** 2 + (yy - sy) ** 2) / (2 * sd**2)))
         frame *= gain[..., None]
+        if blur > 0:  # optics blur before the sensor's noise
+            frame = cv2.GaussianBlur(frame, (0, 0), blur)
         # sensor noise: mostly luminance; drawn from a bank, flipped at random, to keep it fast
         flip_y, flip_x = rng.choice([-1, 1], size=2)
         frame += noise[rng.integers(len(noise)), ::flip_y, ::flip_x]
-        yield np.clip(frame, 0, 255).astype(np.uint8)
+        if scene.get("gray"):
+            frame[:] = frame.mean(axis=-1, keepdims=True)
+        out = np.clip(frame, 0, 255).astype(np.uint8)
+        if scene.get("jpeg"):
+            out = _jpeg(out, scene["jpeg"])
+        yield out
+
+
+def _jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    """``frame`` (RGB uint8) compressed as a JPEG of ``quality`` and decoded again."""
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy() if ok else frame

@@ -147,25 +147,6 @@ def _bout_schedule(n_frames: int, fps: float, rng: np.random.Generator):
     return bouts
 
 
-def simulate(n_frames: int, seed: int = 0, size: int = 128, fps: float = 30, index: int = 0):
-    """Simulate the behavior and pose of the animal of one sample video.
-
-    Parameters
-    ----------
-    n_frames, seed, size, fps, index
-        As in :func:`render_sample`.
-
-    Returns
-    -------
-    Trajectory
-        Per-frame behavior, sub-mode and pose; ``trajectory.labels()`` gives the label array.
-    """
-    _check_args(n_frames, size, fps)
-    sim_rng, _ = _rngs(seed, index)
-    arena = _arena_bounds(size, sim_rng)
-    return _simulate(n_frames, size, fps, sim_rng, arena)
-
-
 def _rngs(seed: int, index: int) -> tuple[np.random.Generator, np.random.Generator]:
     sim_seq, scene_seq = np.random.SeedSequence([int(seed), int(index)]).spawn(2)
     return np.random.default_rng(sim_seq), np.random.default_rng(scene_seq)
