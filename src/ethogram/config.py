@@ -116,8 +116,36 @@ class TrainSettings(_Strict):
     label_smoothing: float = Field(0.05, ge=0, lt=0.5)
     split: tuple[float, float, float] = Field(
         (0.6, 0.2, 0.2),
-        description="Fractions of the labeled videos for training, validation and test: each "
-        "between 0 and 1, summing to 1, training above 0.",
+        description="train.validation=videos: fractions of the labeled videos for training, "
+        "validation and test (DeepEthogram's split by video): each between 0 and 1, summing to "
+        "1, training above 0.",
+    )
+    validation: Literal["auto", "videos", "blocks"] = Field(
+        "videos",
+        description="Where validation frames come from: whole videos ('videos', train.split), "
+        "blocks held out inside every labeled video so that every video trains ('blocks'), or "
+        "'auto': blocks with fewer than 6 labeled videos, else videos.",
+    )
+    block_fraction: float = Field(
+        0.2, gt=0, le=0.5, description="train.validation=blocks: share of each video held out."
+    )
+    block_frames: int = Field(
+        150, ge=30, description="train.validation=blocks: about this many frames per block."
+    )
+    balance: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Draw rare behaviors' clips more often: a clip's weight is (1 / frequency of "
+        "the rarest behavior in its frame) ** balance (0: every labeled frame alike; 1: every "
+        "behavior about equally often; 0.5: the square root). The loss's positive weights follow "
+        "the frequencies as drawn.",
+    )
+    refit: bool = Field(
+        False,
+        description="After training with validation, train the feature extractor again on every "
+        "labeled frame (validation blocks included) with the same schedule, keeping the "
+        "thresholds chosen on validation (doubles the feature stage's time).",
     )
     threshold_shrink: float = Field(
         0.5,
@@ -192,6 +220,11 @@ class SequenceSettings(_Strict):
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(1e-3, ge=0)
     patience: int = Field(8, ge=1)
+    refit: bool = Field(
+        False,
+        description="After training with validation, train the sequence model again on every "
+        "labeled frame for as many epochs as validation chose, keeping its thresholds.",
+    )
 
 
 class PostprocessSettings(_Strict):

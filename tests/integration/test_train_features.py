@@ -218,3 +218,25 @@ def test_keep_decides_which_epochs_weights_are_saved(tiny_project, monkeypatch, 
         changed = [k for k in last["model"] if last["model"][k].is_floating_point()]
         assert any(not torch.equal(best["model"][k], last["model"][k]) for k in changed)
     assert len(best["extra"]["thresholds"]) == len(SAMPLE_BEHAVIORS)
+
+
+def test_blocks_validation_trains_every_video_and_a_refit_reproduces_with_the_same_seed(tmp_path):
+    project = make_tiny_project(tmp_path, n_videos=2, n_frames=170)
+    overrides = TINY + ["train.stream_epochs=0", "train.epochs=1", "train.block_frames=30",
+                        "train.validation=blocks", "train.refit=true"]  # fmt: skip
+    settings = project.settings("fast", overrides)
+    a = train_features(project, settings, progress=False)
+    b = train_features(project, settings, progress=False)
+    metrics = read_metrics(a)
+    assert metrics["validation"]["mode"] == "blocks"
+    assert metrics["split"] == {"train": ["vid0", "vid1"], "val": ["vid0", "vid1"], "test": []}
+    blocks = yaml.safe_load((a / "split.yaml").read_text())["val_blocks"]
+    assert sorted(blocks) == ["vid0", "vid1"] and all(len(v) == 1 for v in blocks.values())
+    assert metrics["refit"]["epochs"] == 1 and metrics["refit"]["videos"] == ["vid0", "vid1"]
+    refit_a = load_training_checkpoint(a / "best.pt")
+    refit_b = load_training_checkpoint(b / "best.pt")
+    fitted = load_training_checkpoint(a / "validation_fit.pt")
+    assert refit_a["extra"]["thresholds"] == fitted["extra"]["thresholds"] == metrics["thresholds"]
+    wa, wb, wf = refit_a["model"], refit_b["model"], fitted["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wf[k]) for k in wa)  # trained on more frames

@@ -226,3 +226,24 @@ def test_train_command_reports_a_missing_stage_prerequisite_in_one_line(tmp_path
     assert "Traceback" not in result.stderr
     wrong = run_cli("train", project.root, "--stage", "sequence", "--resume", project.models_dir)
     assert wrong.returncode == 2 and "cannot tell which stage" in wrong.stderr
+
+
+def test_blocks_validation_and_refit_reproduce_with_the_same_seed(tmp_path):
+    project = make_feature_project(tmp_path / "p", n_videos=2, n_frames=240)
+    feature_dir = project.models_dir / FEATURE_DIR
+    blocks = {"v0": [[40, 88]], "v1": [[150, 198]]}
+    split = {"train": ["v0", "v1"], "val": ["v0", "v1"], "test": [], "validation": "blocks",
+             "val_blocks": blocks}  # fmt: skip
+    (feature_dir / "split.yaml").write_text(yaml.safe_dump(split))
+    settings = _settings("sequence.epochs=3", "sequence.refit=true", "sequence.members=1")
+    a = train_sequence(project, settings, feature_dir, progress=False)
+    b = train_sequence(project, settings, feature_dir, progress=False)
+    metrics = json.loads((a / "metrics.json").read_text())
+    assert metrics["validation"]["mode"] == "blocks"
+    assert metrics["refit"]["videos"] == ["v0", "v1"]
+    refit_a = torch.load(a / "best.pt", weights_only=True)
+    refit_b = torch.load(b / "best.pt", weights_only=True)
+    fitted = torch.load(a / "validation_fit.pt", weights_only=True)
+    assert refit_a["extra"]["thresholds"] == fitted["extra"]["thresholds"]
+    assert all(torch.equal(refit_a["model"][k], refit_b["model"][k]) for k in refit_a["model"])
+    assert not all(torch.equal(refit_a["model"][k], fitted["model"][k]) for k in fitted["model"])

@@ -13,6 +13,7 @@ from ethogram.data.augment import Augmenter
 from ethogram.data.clips import (
     ClipSampler,
     LabeledVideo,
+    balance_weights,
     load_split,
     read_deepethogram_split,
     save_split,
@@ -236,3 +237,29 @@ def test_color_jitter_changes_channels_unequally_in_both_rgb_layouts():
     clips = rgb.view(4, 3, 1, 8, 8)  # (B, 3, n_rgb, S, S) of 3D networks: same transform
     out_3d, _ = _photometric_only(color=0.5)(clips, None, torch.Generator().manual_seed(1))
     torch.testing.assert_close(out_3d.view(4, 3, 8, 8), out, atol=1e-5, rtol=0)
+
+
+def test_balanced_draws_give_each_behavior_its_share_and_the_loss_weighs_what_is_drawn():
+    from ethogram.train.losses import positive_weights
+
+    n = 1000
+    classes = np.zeros(n, int)
+    classes[600:960], classes[960:] = 1, 2  # 60 %, 36 %, 4 %
+    video = LabeledVideo("a", _arrays(n), np.eye(3, dtype=np.int8)[classes])
+    sampler = ClipSampler([video], 1, 2)
+    labels = sampler.label_matrix()
+    rng = np.random.default_rng(0)
+    for power, expected in (
+        (1.0, [1 / 3] * 3),
+        (0.5, np.sqrt([0.6, 0.36, 0.04]) / np.sqrt([0.6, 0.36, 0.04]).sum()),
+    ):
+        weights = balance_weights(labels, power)
+        drawn = labels[np.concatenate(sampler.random_batches(300, 32, rng, weights))]
+        np.testing.assert_allclose(drawn.mean(axis=0), expected, atol=0.02)
+        np.testing.assert_allclose(
+            positive_weights(labels, sample_weights=weights), 1 / np.array(expected) - 1, rtol=1e-6
+        )
+    uniform = balance_weights(labels, 0.0)
+    np.testing.assert_array_equal(uniform, np.ones(n))
+    np.testing.assert_array_equal(positive_weights(labels, sample_weights=uniform),
+                                  positive_weights(labels))  # fmt: skip

@@ -26,6 +26,7 @@ __all__ = [
     "ClipBatch",
     "ClipSampler",
     "LabeledVideo",
+    "balance_weights",
     "labeled_frames",
     "load_split",
     "read_deepethogram_split",
@@ -175,6 +176,42 @@ def labeled_frames(labels: np.ndarray) -> np.ndarray:
     return np.flatnonzero((labels >= 0).all(axis=1))
 
 
+def balance_weights(labels: np.ndarray, power: float) -> np.ndarray:
+    """How often to draw each frame so that rare behaviors' clips are over-represented.
+
+    A frame's weight is ``(1 / f) ** power``, ``f`` the frequency (among ``labels``' rows) of the
+    rarest behavior present in it (background counts as a behavior). ``power`` 0 draws every frame
+    alike; 1 gives every behavior about the same share of clips; 0.5 (square root) between.
+
+    Parameters
+    ----------
+    labels
+        ``(N, K)`` 1/0 labels of the frames that can be drawn.
+    power
+        Strength of the balancing, 0 to 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(N,)``, mean 1.
+
+    Examples
+    --------
+    >>> labels = np.array([[1, 0]] * 9 + [[0, 1]])
+    >>> weights = balance_weights(labels, 1.0)
+    >>> float(weights[-1] / weights.sum())  # the one frame of the rare class: half the draws
+    0.5
+    """
+    labels = np.asarray(labels) == 1
+    if power <= 0 or not len(labels):
+        return np.ones(len(labels))
+    freq = labels.mean(axis=0)
+    per_class = np.where(freq > 0, np.maximum(freq, 1e-6) ** -float(power), 0.0)
+    weights = (labels * per_class[None]).max(axis=1)
+    weights[weights == 0] = per_class[per_class > 0].min(initial=1.0)
+    return weights / weights.mean()
+
+
 @dataclass
 class LabeledVideo:
     """A video's preprocessed inputs and labels.
@@ -276,9 +313,21 @@ class ClipSampler:
         return ClipBatch(rgb, flow, labels, videos, frames)
 
     def random_batches(
-        self, n_batches: int, batch_size: int, rng: np.random.Generator
+        self,
+        n_batches: int,
+        batch_size: int,
+        rng: np.random.Generator,
+        weights: np.ndarray | None = None,
     ) -> list[np.ndarray]:
-        """Item indices of ``n_batches`` batches drawn without replacement until exhausted."""
+        """Item indices of ``n_batches`` batches drawn without replacement until exhausted.
+
+        With ``weights`` (per item, e.g. :func:`balance_weights`), items are drawn with
+        replacement, each with probability proportional to its weight.
+        """
+        if weights is not None:
+            p = np.asarray(weights, float) / float(np.sum(weights))
+            draws = rng.choice(len(self), size=(n_batches, batch_size), p=p)
+            return [row.astype(np.int64) for row in draws]
         out, pool = [], np.zeros(0, np.int64)
         for _ in range(n_batches):
             while len(pool) < batch_size:

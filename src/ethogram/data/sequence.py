@@ -18,7 +18,7 @@ array([-1,  3,  7])
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ethogram.data.blocks import block_mask, validation_labels
 from ethogram.errors import LabelError
 from ethogram.io.outputs import OutputsError, read_outputs
 
@@ -345,7 +346,44 @@ __all__ = [
     "crop",
     "feature_statistics",
     "load_sequence_inputs",
+    "outside_blocks",
     "positive_fraction",
     "standardize_per_video",
     "window_starts",
+    "with_block_labels",
+    "without_blocks",
 ]
+
+
+# ---- validation blocks (train.validation=blocks, see ethogram.data.blocks) -----------------
+def without_blocks(video: SequenceInputs, blocks) -> SequenceInputs:
+    """A training copy of ``video``: inside the validation blocks the features and logits are
+    zero (as padding beyond a video's ends) and the labels -1, so no window trains on them."""
+    if not blocks:
+        return video
+    mask = block_mask(video.n_frames, blocks)
+    features = video.features.copy()
+    features[mask] = 0
+    logits = None if video.logits is None else video.logits.copy()
+    if logits is not None:
+        logits[mask] = 0
+    labels = None if video.labels is None else video.labels.copy()
+    if labels is not None:
+        labels[mask] = -1
+    return replace(video, features=features, logits=logits, labels=labels)
+
+
+def with_block_labels(video: SequenceInputs, blocks) -> SequenceInputs:
+    """A validation copy of ``video``: every input, labels only inside the blocks."""
+    return replace(video, labels=validation_labels(video.labels, blocks))
+
+
+def outside_blocks(videos: list[SequenceInputs], blocks: dict) -> list[SequenceInputs]:
+    """The videos without their validation blocks' frames (features only), for statistics."""
+    out = []
+    for video in videos:
+        if blocks.get(video.stem):
+            keep = ~block_mask(video.n_frames, blocks[video.stem])
+            video = replace(video, features=video.features[keep], logits=None, labels=None)
+        out.append(video)
+    return out

@@ -400,9 +400,16 @@ def load_project_pairs(
             )
         wanted = [str(s) for s in (split_data.get(split) or [])]
         if not wanted:
+            hint = ""
+            if split == "test":
+                hint = (
+                    " (models validated on blocks inside every labeled video, "
+                    "train.validation=blocks, hold no video out for a test: score videos "
+                    "labeled outside the project with --labels DIR --predictions DIR)"
+                )
             raise ProjectError(
                 f"{split_source}: split {split!r} lists no videos; "
-                f"choose another with --split ({', '.join(SPLITS)})"
+                f"choose another with --split ({', '.join(SPLITS)}){hint}"
             )
         by_stem = {r.stem: r for r in records}
         warnings += [

@@ -34,15 +34,7 @@ import torch
 from ethogram.config import Settings, read_settings, save_settings
 from ethogram.data.animal_crop import resolve_crop
 from ethogram.data.augment import training_augmenter
-from ethogram.data.clips import (
-    ClipBatch,
-    ClipSampler,
-    LabeledVideo,
-    load_split,
-    read_deepethogram_split,
-    save_split,
-    split_videos,
-)
+from ethogram.data.clips import ClipBatch, ClipSampler, LabeledVideo, balance_weights
 from ethogram.data.preprocess import flow_to_tensor, prepare_video, rgb_to_tensor
 from ethogram.errors import ModelError, ProjectError
 from ethogram.models.build import build_feature_model
@@ -60,6 +52,7 @@ from ethogram.nn.video_norm import (
 from ethogram.progress import progress_iter
 from ethogram.train.common import fit, seed_everything, write_metrics
 from ethogram.train.losses import multilabel_loss, positive_weights
+from ethogram.train.splits import TrainingSplit, choose_training_split, load_training_split
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
 __all__ = [
@@ -85,21 +78,6 @@ def phase_schedule(settings: Settings) -> list[tuple[str, int, int]]:
 
 
 # ---- data ---------------------------------------------------------------------------------------
-def choose_split(project, stems: list[str], settings: Settings) -> tuple[dict, str | None]:
-    """Split of the labeled videos: DeepEthogram's ``DATA/split.yaml`` if it fits, else seeded."""
-    deg_split = project.data_dir / "split.yaml"
-    notes = []
-    if deg_split.is_file():
-        split, reason = read_deepethogram_split(deg_split, stems)
-        notes.append(reason)
-        if split is not None:
-            return split, "; ".join(notes)
-    split, note = split_videos(stems, settings.train.split, settings.seed)
-    if note:
-        notes.append(note)
-    return split, "; ".join(notes) or None
-
-
 def trainable_videos(project) -> list[str]:
     """Names of the videos with at least one fully labeled frame (no -1 in its row)."""
     from ethogram.data.clips import labeled_frames
@@ -128,6 +106,11 @@ def _load_videos(
     return videos
 
 
+def split_stems(split: TrainingSplit) -> list[str]:
+    """Every video of the split, each once."""
+    return sorted({s for part in split.videos.values() for s in part})
+
+
 # ---- the trainer --------------------------------------------------------------------------------
 class _FeatureTrainer:
     """State shared by the epoch callbacks of :func:`train_features`."""
@@ -137,7 +120,11 @@ class _FeatureTrainer:
         self.train, self.val, self.class_names = train, val, class_names
         self.progress = progress
         self.three_d = is_3d(settings.features.arch)
-        weights = positive_weights(train.label_matrix())
+        # rare behaviors' clips drawn more often (train.balance); the loss weighs what is drawn
+        self.draw_weights = None
+        if settings.train.balance > 0:
+            self.draw_weights = balance_weights(train.label_matrix(), settings.train.balance)
+        weights = positive_weights(train.label_matrix(), sample_weights=self.draw_weights)
         self.pos_weight = torch.as_tensor(weights, device=device)
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=settings.train.lr, weight_decay=settings.train.weight_decay
@@ -177,7 +164,9 @@ class _FeatureTrainer:
         phase, index, length = self.schedule[epoch]
         rng = np.random.default_rng(torch.randint(0, 2**31, (1,)).item())
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        batches = self.train.random_batches(tr.steps_per_epoch, tr.batch_size, rng)
+        batches = self.train.random_batches(
+            tr.steps_per_epoch, tr.batch_size, rng, self.draw_weights
+        )
         total_steps = max(1, length * tr.steps_per_epoch)
         losses, started, n_images = [], time.perf_counter(), 0
         desc = f"epoch {epoch} ({phase})"
@@ -305,7 +294,7 @@ def train_features(
         device_setting = settings.device
         settings = read_settings(model_dir / "config.yaml")
         settings.device = device_setting
-        split, note = load_split(model_dir / "split.yaml"), None
+        split = load_training_split(model_dir / "split.yaml")
         backgrounds: dict[str, np.ndarray] = {}
     else:
         stems = trainable_videos(project)
@@ -313,31 +302,27 @@ def train_features(
             raise ProjectError(
                 f"{project.root}: no video has a fully labeled frame; label some frames first"
             )
-        split, note = choose_split(project, stems, settings)
+        labels = {stem: project.read_labels(stem).values for stem in stems}
+        split = choose_training_split(project, stems, labels, settings)
         videos = {stem: project.video(stem).video_path for stem in stems}
         settings, backgrounds = resolve_crop(videos, settings)
         model_dir = project.new_model_dir("features", settings.features.arch)
         save_settings(settings, model_dir / "config.yaml")
-        save_split(model_dir / "split.yaml", split, note)
-    if note:
-        logger.info(f"split: {note}")
+        split.save(model_dir / "split.yaml")
+    if split.reason:
+        logger.info(f"split: {split.reason}")
     seed_everything(settings.seed)
     device = choose_device(settings.device)
     feat = settings.features
     started = time.perf_counter()
 
-    train_stems = split["train"]
-    val_stems = split["val"] or split["train"]
-    if not split["val"]:
+    videos = _load_videos(project, split_stems(split), settings, progress, backgrounds)
+    parts = split.feature_videos(videos, feat.n_rgb, feat.n_flows)
+    if not parts["val"]:
         logger.warning("no validation video: validating on the training videos (optimistic)")
-    train = ClipSampler(_load_videos(project, train_stems, settings, progress, backgrounds),
-                        feat.n_rgb, feat.n_flows)  # fmt: skip
-    val = ClipSampler(_load_videos(project, val_stems, settings, progress, backgrounds),
-                      feat.n_rgb, feat.n_flows)  # fmt: skip
-    test = None
-    if split.get("test"):
-        test = ClipSampler(_load_videos(project, split["test"], settings, progress, backgrounds),
-                           feat.n_rgb, feat.n_flows)  # fmt: skip
+    train = ClipSampler(parts["train"], feat.n_rgb, feat.n_flows)
+    val = ClipSampler(parts["val"] or parts["train"], feat.n_rgb, feat.n_flows)
+    test = ClipSampler(parts["test"], feat.n_rgb, feat.n_flows) if parts["test"] else None
     preprocess_s = time.perf_counter() - started
 
     from ethogram.infer.postprocess import resolve_exclusive
@@ -348,8 +333,9 @@ def train_features(
     exclusive = resolve_exclusive(
         settings.postprocess.exclusive, [video.labels for video in train.videos]
     )
-    header = {"stage": "features", "class_names": class_names, "split": split,
-              "split_note": note, "arch": feat.arch, "flow_arch": feat.flow_arch,
+    header = {"stage": "features", "class_names": class_names, "split": split.videos,
+              "split_note": split.reason, "validation": split.summary(),
+              "arch": feat.arch, "flow_arch": feat.flow_arch,
               "pos_weight": trainer.pos_weight.cpu().tolist(),
               "exclusive": exclusive}  # fmt: skip
     n_stream = 2 * settings.train.stream_epochs
@@ -371,7 +357,58 @@ def train_features(
         log=logger.info,
     )
     _finish(model_dir, trainer, result, header, test, preprocess_s, started)
+    if settings.train.refit and parts["val"]:
+        test_stems = set(split.stems("test"))
+        every = [v for v in videos if v.stem not in test_stems]
+        epochs = len(trainer.schedule)
+        if settings.train.keep == "best" and result.best_epoch >= 0:
+            epochs = result.best_epoch + 1
+        _refit(model_dir, settings, every, class_names, device, progress, epochs)
     return model_dir
+
+
+VALIDATION_FIT_NAME = "validation_fit.pt"
+
+
+def _refit(model_dir, settings, videos, class_names, device, progress, epochs: int) -> None:
+    """Train again from the same seed on every labeled frame of ``videos`` (validation blocks
+    or videos included), for the epochs validation chose; ``best.pt`` gets the new weights with
+    the thresholds chosen on validation (the validation fit is kept in ``validation_fit.pt``)."""
+    feat = settings.features
+    sampler = ClipSampler(videos, feat.n_rgb, feat.n_flows)
+    seed_everything(settings.seed)
+    model = build_feature_model(settings, len(class_names)).to(device)
+    trainer = _FeatureTrainer(settings, model, sampler, None, class_names, device, progress)
+    logger.info(f"refit: training the feature extractor again on every labeled frame of "
+                f"{len(videos)} videos, {epochs} epochs")  # fmt: skip
+    started = time.perf_counter()
+    fit(
+        model_dir / "refit",
+        model,
+        trainer.optimizer,
+        epochs=epochs,
+        train_epoch=trainer.train_epoch,
+        validate=lambda epoch: {},
+        on_epoch_start=trainer.on_epoch_start,
+        seed=settings.seed,
+        resume=True,
+        log=logger.info,
+    )
+    model.set_trainable(spatial=True, motion=True)
+    kept = load_training_checkpoint(model_dir / BEST_NAME)
+    save_checkpoint(model_dir / VALIDATION_FIT_NAME, kept)
+    save_checkpoint(model_dir / BEST_NAME, {**kept, "model": model.state_dict(), "refit": True})
+    metrics = metrics_or_empty(model_dir)
+    metrics["refit"] = {
+        "epochs": epochs,
+        "videos": [v.stem for v in videos],
+        "frames": len(sampler),
+        "pos_weight": trainer.pos_weight.cpu().tolist(),
+        "thresholds": "chosen on validation before the refit",
+        "validation_fit": VALIDATION_FIT_NAME,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    write_metrics(model_dir / METRICS_NAME, metrics)
 
 
 def _finish(model_dir, trainer, result, header, test, preprocess_s, started) -> None:

@@ -14,11 +14,23 @@ import torch.nn.functional as F
 __all__ = ["multilabel_loss", "positive_weights"]
 
 
-def positive_weights(labels: np.ndarray, low: float = 0.1, high: float = 20.0) -> np.ndarray:
-    """BCE positive weights per class: negatives / positives among labeled frames, clipped."""
+def positive_weights(
+    labels: np.ndarray,
+    low: float = 0.1,
+    high: float = 20.0,
+    sample_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """BCE positive weights per class: negatives / positives among labeled frames, clipped.
+
+    With ``sample_weights`` (how often each frame is drawn, relative), the counts are those of
+    the frames as the sampler draws them.
+    """
     labels = np.asarray(labels)
-    pos = (labels == 1).sum(0).astype(float)
-    neg = (labels == 0).sum(0).astype(float)
+    w = np.ones(len(labels)) if sample_weights is None else np.asarray(sample_weights, float)
+    if sample_weights is not None:
+        w = w * len(w) / max(float(w.sum()), 1e-12)
+    pos = ((labels == 1) * w[:, None]).sum(0).astype(float)
+    neg = ((labels == 0) * w[:, None]).sum(0).astype(float)
     return np.clip(neg / np.maximum(pos, 1.0), low, high).astype(np.float32)
 
 

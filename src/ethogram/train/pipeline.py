@@ -45,6 +45,10 @@ class StageResult:
         Macro F1 on the test videos after post-processing (None without test videos).
     figures
         The images in the folder's ``figures/`` (training curves, validation figures).
+    validation
+        Where validation frames came from: ``videos`` or ``blocks`` (None if not recorded).
+    refit
+        True if the stage was trained again on every labeled frame after validation.
     """
 
     stage: str
@@ -53,6 +57,8 @@ class StageResult:
     best_epoch_val_f1: float | None = None
     test_f1: float | None = None
     figures: list[Path] = field(default_factory=list)
+    validation: str | None = None
+    refit: bool = False
 
     @property
     def validation_f1(self) -> float | None:
@@ -62,10 +68,15 @@ class StageResult:
     def summary(self) -> str:
         """One line: the stage, its folder and its best-known validation (and test) score."""
         line = f"{self.stage}: {self.model_dir}"
+        where = {"blocks": " on blocks inside the videos", "videos": " on whole videos"}.get(
+            self.validation or "", ""
+        )
         if self.val_f1 is not None:
-            line += f"  (validation macro F1 {self.val_f1:.3f})"
+            line += f"  (validation macro F1 {self.val_f1:.3f}{where})"
         elif self.best_epoch_val_f1 is not None:
-            line += f"  (best validation macro F1 {self.best_epoch_val_f1:.3f})"
+            line += f"  (best validation macro F1 {self.best_epoch_val_f1:.3f}{where})"
+        if self.refit:
+            line += "  (refit on every labeled frame)"
         if self.test_f1 is not None:
             line += f"  (test macro F1 {self.test_f1:.3f})"
         return line
@@ -101,6 +112,8 @@ def stage_result(stage: str, model_dir: str | Path) -> StageResult:
         best_epoch_val_f1=max(scores) if scores else None,
         test_f1=test.get("f1_macro"),
         figures=sorted((model_dir / "figures").glob("*.png")),
+        validation=(metrics.get("validation") or {}).get("mode"),
+        refit="refit" in metrics,
     )
 
 

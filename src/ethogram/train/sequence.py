@@ -29,7 +29,10 @@ from ethogram.data.sequence import (
     SequenceInputs,
     SequenceWindows,
     feature_statistics,
+    outside_blocks,
     positive_fraction,
+    with_block_labels,
+    without_blocks,
 )
 from ethogram.errors import ModelError, ProjectError
 from ethogram.infer.sequence import (
@@ -53,6 +56,7 @@ from ethogram.models.folder import (
     read_metrics,
 )
 from ethogram.train.common import fit, seed_everything, write_metrics
+from ethogram.train.splits import TrainingSplit, load_training_split
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
 
 logger = logging.getLogger(__name__)
@@ -89,6 +93,12 @@ def read_split(feature_model_dir: Path, stems: list[str]) -> dict[str, list[str]
     if not split["train"]:
         split["train"] = list(split["val"] or stems)
     return split
+
+
+def _feature_split(feature_model_dir: Path) -> TrainingSplit | None:
+    """The feature model's split (None without a ``split.yaml``)."""
+    path = Path(feature_model_dir) / "split.yaml"
+    return load_training_split(path) if path.is_file() else None
 
 
 def _load_inputs(project, stems, feature_model_dir, settings, progress, with_labels=True):
@@ -204,50 +214,28 @@ def train_sequence(
     seed_everything(settings.seed)
 
     split = read_split(feature_model_dir, labeled)
+    feature_split = _feature_split(feature_model_dir)
+    blocks = feature_split.blocks if feature_split is not None else {}
     inputs = _load_inputs(project, labeled, feature_model_dir, settings, progress)
-    train_in = [inputs[s] for s in split["train"]]
+    train_in = [without_blocks(inputs[s], blocks.get(s)) for s in split["train"]]
     val_in = [inputs[s] for s in (split["val"] or split["train"])]
+    if blocks:
+        val_in = [with_block_labels(inputs[s], blocks[s]) for s in split["val"] if blocks.get(s)]
+    validation = feature_split.summary() if feature_split is not None else {"mode": "videos"}
+    if blocks:
+        logger.info(f"split: {validation['reason']}")
     in_features = train_in[0].features.shape[1]
-    mean, std = feature_statistics(train_in)
+    mean, std = feature_statistics(outside_blocks(train_in, blocks))
     # the model standardizes its inputs with (mean, std): a smaller std for the spatial columns
     # scales them by sequence.spatial_weight, in training and, from the saved model, at inference
     std[: train_in[0].spatial_columns] /= settings.sequence.spatial_weight
-    model = build_sequence_model(settings, in_features, len(names), mean, std).to(device)
-    frac = positive_fraction(train_in)
-    model.net.init_output_bias(torch.as_tensor(frac))
-    pos_weight = torch.as_tensor(
-        np.clip((1 - frac) / np.maximum(frac, 1e-6), 1 / MAX_POS_WEIGHT, MAX_POS_WEIGHT),
-        dtype=torch.float32,
-        device=device,
-    )
     s = settings.sequence
-    optimizer = torch.optim.AdamW(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=s.epochs)
-    windows = SequenceWindows(train_in, window=s.window)
-    n_grid = len(windows)
+    run = _Run(settings, train_in, in_features, len(names), mean, std, device, progress)
+    model, pos_weight = run.model, run.pos_weight
     if resume is None:
         model_dir = project.new_model_dir(STAGE, s.arch)
     save_settings(settings, model_dir / CONFIG_NAME)
     state: dict[str, Any] = {"thresholds": np.full(len(names), 0.5).tolist()}
-
-    def train_epoch(epoch: int) -> dict[str, float]:
-        from ethogram.progress import progress_iter
-
-        windows.set_offsets(_epoch_offsets(n_grid, s.window, s.steps_per_epoch * s.batch_size))
-        loader = torch.utils.data.DataLoader(windows, batch_size=s.batch_size, shuffle=True)
-        total, count = 0.0, 0
-        bar = progress_iter(loader, len(loader), f"sequence epoch {epoch + 1}/{s.epochs}", progress)
-        for batch in bar:
-            feats, logits, labels = (t.to(device) for t in batch)
-            # each member of an ensemble learns on its own loss, as if trained alone
-            member_logits = model.member_logits(feats, logits)
-            loss = sum(masked_bce(out, labels, pos_weight) for out in member_logits)
-            loss = loss / len(member_logits)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, count = total + float(loss.detach()) * len(feats), count + len(feats)
-        return {"train_loss": total / max(count, 1)}
 
     def validate(epoch: int) -> dict[str, Any]:
         probs, labels, losses = [], [], []
@@ -278,17 +266,18 @@ def train_sequence(
         "class_names": names,
         "feature_model_dir": str(feature_model_dir),
         "split": split,
+        "validation": validation,
     }
-    fit(
+    fitted = fit(
         model_dir,
         model,
-        optimizer,
+        run.optimizer,
         epochs=s.epochs,
-        train_epoch=train_epoch,
+        train_epoch=run.train_epoch,
         validate=validate,
         monitor="val_f1_macro",
         patience=s.patience,
-        scheduler=scheduler,
+        scheduler=run.scheduler,
         metrics_header=header,
         extra_state=extra_state,
         load_extra_state=lambda extra: state.update(thresholds=extra.get("thresholds")),
@@ -300,6 +289,17 @@ def train_sequence(
     model.load_state_dict(best["model"])
     thresholds = np.asarray(best["extra"]["thresholds"], np.float32)
     metrics = read_metrics(model_dir)
+    if s.refit:
+        every = [inputs[v] for v in sorted({*split["train"], *split["val"]})]
+        model = _refit(model_dir, settings, best, every, (in_features, len(names), mean, std),
+                       device, progress)  # fmt: skip
+        metrics["refit"] = {
+            "epochs": int(best["epoch"]) + 1,
+            "videos": [v.stem for v in every],
+            "thresholds": "chosen on validation before the refit",
+            "validation_fit": VALIDATION_FIT_NAME,
+            "stopped_early": fitted.stopped_early,
+        }
     metrics.update(
         _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress)
     )
@@ -310,6 +310,81 @@ def train_sequence(
         )
     write_metrics(model_dir / METRICS_NAME, metrics)
     return model_dir
+
+
+class _Run:
+    """A sequence model with its optimizer, scheduler and one epoch of training on ``videos``."""
+
+    def __init__(self, settings, videos, in_features, n_classes, mean, std, device, progress):
+        s = settings.sequence
+        self.settings, self.device, self.progress = settings, device, progress
+        seed_everything(settings.seed)
+        self.model = build_sequence_model(settings, in_features, n_classes, mean, std).to(device)
+        frac = positive_fraction(videos)
+        self.model.net.init_output_bias(torch.as_tensor(frac))
+        self.pos_weight = torch.as_tensor(
+            np.clip((1 - frac) / np.maximum(frac, 1e-6), 1 / MAX_POS_WEIGHT, MAX_POS_WEIGHT),
+            dtype=torch.float32,
+            device=device,
+        )
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=s.lr, weight_decay=s.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=s.epochs)
+        self.windows = SequenceWindows(videos, window=s.window)
+        self.n_grid = len(self.windows)
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        from ethogram.progress import progress_iter
+
+        s, model, device = self.settings.sequence, self.model, self.device
+        self.windows.set_offsets(
+            _epoch_offsets(self.n_grid, s.window, s.steps_per_epoch * s.batch_size)
+        )
+        loader = torch.utils.data.DataLoader(self.windows, batch_size=s.batch_size, shuffle=True)
+        total, count = 0.0, 0
+        desc = f"sequence epoch {epoch + 1}/{s.epochs}"
+        for batch in progress_iter(loader, len(loader), desc, self.progress):
+            feats, logits, labels = (t.to(device) for t in batch)
+            # each member of an ensemble learns on its own loss, as if trained alone
+            member_logits = model.member_logits(feats, logits)
+            loss = sum(masked_bce(out, labels, self.pos_weight) for out in member_logits)
+            loss = loss / len(member_logits)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total, count = total + float(loss.detach()) * len(feats), count + len(feats)
+        return {"train_loss": total / max(count, 1)}
+
+
+VALIDATION_FIT_NAME = "validation_fit.pt"
+
+
+def _refit(model_dir: Path, settings, best: dict, videos, shape, device, progress):
+    """Train again from the same seed on every labeled frame of ``videos`` for the epochs that
+    validation chose; ``best.pt`` gets the new weights with the validation fit's thresholds
+    (kept in ``validation_fit.pt``). ``shape`` is ``(in_features, n_classes, mean, std)`` of
+    the validation fit's model. Returns the refit model."""
+    from ethogram.models.checkpoint import save_checkpoint
+
+    run = _Run(settings, videos, *shape, device, progress)
+    epochs = int(best["epoch"]) + 1
+    logger.info(f"refit: training the sequence model again on every labeled frame, {epochs} epochs")
+    fit(
+        model_dir / "refit",
+        run.model,
+        run.optimizer,
+        epochs=epochs,
+        train_epoch=run.train_epoch,
+        validate=lambda epoch: {},
+        scheduler=run.scheduler,
+        seed=settings.seed,
+        resume=True,
+        log=logger.info,
+    )
+    save_checkpoint(model_dir / VALIDATION_FIT_NAME, best)
+    save_checkpoint(model_dir / BEST_NAME, {**best, "model": run.model.state_dict(), "refit": True})
+    return run.model
 
 
 def _finish(project, settings, model, model_dir, inputs, split, thresholds, device, progress):
