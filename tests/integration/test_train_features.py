@@ -220,12 +220,20 @@ def test_keep_decides_which_epochs_weights_are_saved(tiny_project, monkeypatch, 
     assert len(best["extra"]["thresholds"]) == len(SAMPLE_BEHAVIORS)
 
 
-def test_blocks_validation_trains_every_video_and_a_refit_reproduces_with_the_same_seed(tmp_path):
+def test_blocks_validation_trains_every_video_and_a_refit_reproduces_with_the_same_seed(
+    tmp_path, caplog
+):
     project = make_tiny_project(tmp_path, n_videos=2, n_frames=170)
     overrides = TINY + ["train.stream_epochs=0", "train.epochs=1", "train.block_frames=30",
                         "train.validation=blocks", "train.refit=true"]  # fmt: skip
     settings = project.settings("fast", overrides)
-    a = train_features(project, settings, progress=False)
+    with caplog.at_level(logging.INFO, logger="ethogram.train"):
+        a = train_features(project, settings, progress=False)
+    notes = [r.getMessage() for r in caplog.records]
+    assert any(
+        n.startswith("split: validation on blocks inside every labeled video") for n in notes
+    )
+    assert any(n.startswith("refit: training the feature extractor again") for n in notes)
     b = train_features(project, settings, progress=False)
     metrics = read_metrics(a)
     assert metrics["validation"]["mode"] == "blocks"
