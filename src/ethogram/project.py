@@ -426,6 +426,8 @@ class Project:
         values: np.ndarray,
         behaviors: Sequence[str] | None = None,
         timeout: float | None = LABELS_LOCK_TIMEOUT_S,
+        backup: bool = True,
+        n_frames: int | None = None,
     ) -> Path | None:
         """Replace the labels of video ``stem`` (the old file is backed up).
 
@@ -441,14 +443,20 @@ class Project:
             written and a ProjectError says so.
         timeout
             Seconds to wait for another command changing the project.
+        backup
+            Copy the file being replaced to ``backups/`` first. The GUI backs up once per
+            session, then autosaves without a new copy each time.
+        n_frames
+            The video's frame count, when the caller has the video open (saves reading it).
 
         Returns
         -------
         pathlib.Path or None
-            The backup's path, if a file was replaced.
+            The backup's path, if one was made.
         """
         record = self.video(stem)
-        n_frames = record.info().n_frames  # measured before taking the lock: it can be slow
+        if n_frames is None:  # measured before taking the lock: it can be slow
+            n_frames = record.info().n_frames
         if len(values) != n_frames:
             raise ProjectError(
                 f"{record.labels_path}: labels have {len(values)} rows, video has {n_frames} frames"
@@ -460,7 +468,7 @@ class Project:
                     f"labels were made for {list(behaviors)}; nothing was saved: reopen the project"
                 )
             record = self.video(stem)  # not removed meanwhile
-            saved = write_labels(record.labels_path, values, self.behaviors)
+            saved = write_labels(record.labels_path, values, self.behaviors, backup=backup)
             write_record(record, record.video_path.name)
         return saved
 

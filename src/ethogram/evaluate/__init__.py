@@ -30,9 +30,11 @@ __all__ = [
     "SequencePair",
     "choose_thresholds",
     "evaluate_sequences",
+    "find_model",
     "folder_model",
     "load_folder_pairs",
     "load_project_pairs",
+    "read_probabilities",
     "shrink_thresholds",
     "write_evaluation",
 ]
@@ -192,7 +194,7 @@ def folder_model(
     thresholds = None
     if outputs is not None:
         try:
-            _, thresholds = _probabilities(outputs, model_dir, behaviors)
+            _, thresholds = read_probabilities(outputs, model_dir, behaviors)
         except (EthogramError, OSError):
             thresholds = None
     return (model_dir if model_dir.is_dir() else None), thresholds
@@ -221,7 +223,7 @@ def _probabilities_beside(pred_path: Path, stem: str, behaviors: list[str], n_fr
         model_dir = read_file_attrs(outputs).get(PREDICTIONS_ATTR)
         if not model_dir:
             return None
-        probs, _ = _probabilities(outputs, Path(str(model_dir)), behaviors)
+        probs, _ = read_probabilities(outputs, Path(str(model_dir)), behaviors)
     except (EthogramError, OSError):
         return None
     return probs if probs is not None and len(probs) == n_frames else None
@@ -336,8 +338,15 @@ def _model_group(path: Path, model_dir: Path) -> str | None:
     return kind[0] if len(kind) == 1 else None
 
 
-def _probabilities(path: Path, model_dir: Path | None, behaviors: list[str]):
-    """(P reordered to ``behaviors``, thresholds) of the model's group in the outputs file."""
+def read_probabilities(path: Path, model_dir: Path | None, behaviors: list[str]):
+    """The probabilities a model stored in a video's outputs file, columns in ``behaviors`` order.
+
+    Returns
+    -------
+    tuple
+        (P (T, K), thresholds (K,) or None), or (None, None) when the file has no group of that
+        model or its class names differ from ``behaviors``.
+    """
     from ethogram.io.outputs import group_info, read_outputs
 
     if model_dir is None or not path.is_file():
@@ -424,7 +433,7 @@ def load_project_pairs(
             continue
         pair, _ = _read_pair(record.stem, record.labels_path, record.predictions_path, behaviors)
         pair.fps = fps or video_fps(record)
-        pair.probabilities, video_thresholds = _probabilities(
+        pair.probabilities, video_thresholds = read_probabilities(
             record.outputs_path, model_dir, behaviors
         )
         if pair.probabilities is not None and len(pair.probabilities) != len(pair.labels):

@@ -1,5 +1,5 @@
-"""Labeling and review GUI (the optional ``gui`` extra: PySide6-Essentials + pyqtgraph).
+"""The labeling and review GUI (optional extra ``gui``: PySide6-Essentials + pyqtgraph).
 
-Nothing is imported here, so ``import ethogram.gui`` stays cheap and Qt-free; import the widget
-modules themselves.
+Start it with ``ethogram gui [PROJECT]`` or :func:`ethogram.gui.app.run`. Nothing is imported
+here, so ``import ethogram.gui`` stays cheap and Qt-free; import the modules themselves.
 """

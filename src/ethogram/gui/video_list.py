@@ -1,0 +1,89 @@
+"""The project's videos: labeled fraction and whether predictions exist, one row each."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from ethogram.errors import EthogramError
+
+
+def labeled_fraction(project, stem: str) -> tuple[str, str]:
+    """Text for the "labeled" column and its tooltip (an unreadable label file says why)."""
+    try:
+        table = project.read_labels(stem)
+    except EthogramError as exc:
+        return "error", str(exc)
+    if table is None or table.n_frames == 0:
+        return "-", "no labels yet"
+    fraction = float(table.labeled_mask.mean())
+    return f"{100 * fraction:.0f} %", f"{int(table.labeled_mask.sum())} of {table.n_frames} frames"
+
+
+class VideoList(QTableWidget):
+    """Table of videos; emits ``video_selected(stem)`` when the user picks one."""
+
+    video_selected = Signal(str)
+    COLUMNS = ("Video", "Labeled", "Predicted")
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.verticalHeader().hide()
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self._stems: list[str] = []
+        self._quiet = False
+        self.itemSelectionChanged.connect(self._selected)
+
+    @property
+    def stems(self) -> list[str]:
+        """Video names in table order."""
+        return list(self._stems)
+
+    def fill(self, project) -> None:
+        """Show every video of ``project``."""
+        self._quiet = True
+        records = project.videos
+        self._stems = [r.stem for r in records]
+        self.setRowCount(len(records))
+        for row, record in enumerate(records):
+            self.setItem(row, 0, QTableWidgetItem(record.stem))
+            self.update_row(project, record.stem)
+        self._quiet = False
+
+    def update_row(self, project, stem: str, fraction: float | None = None) -> None:
+        """Refresh one video's columns (``fraction``: labeled fraction already known)."""
+        if stem not in self._stems:
+            return
+        row = self._stems.index(stem)
+        if fraction is None:
+            text, tip = labeled_fraction(project, stem)
+        else:
+            text, tip = f"{100 * fraction:.0f} %", "labeled frames"
+        item = QTableWidgetItem(text)
+        item.setToolTip(tip)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setItem(row, 1, item)
+        predicted = project.video(stem).predictions_path.is_file()
+        mark = QTableWidgetItem("yes" if predicted else "-")
+        mark.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setItem(row, 2, mark)
+
+    def select(self, stem: str) -> None:
+        """Highlight ``stem`` without emitting ``video_selected``."""
+        if stem in self._stems:
+            self._quiet = True
+            self.selectRow(self._stems.index(stem))
+            self._quiet = False
+
+    def _selected(self) -> None:
+        rows = self.selectionModel().selectedRows()
+        if rows and not self._quiet:
+            self.video_selected.emit(self._stems[rows[0].row()])
