@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "ethogram.cli.summarize_cmd",
     "ethogram.cli.evaluate_cmd",
     "ethogram.cli.interop_cmds",
+    "ethogram.cli.gui_cmd",
 ]
 
 app = typer.Typer(
