@@ -102,11 +102,14 @@ class MainWindow(QMainWindow):
         self.review = ReviewPanel(self.actions_by_name)
         self.review.thresholds_changed.connect(self._thresholds_changed)
         self.jobs = JobPanel()
+        self.jobs.job_started.connect(lambda _title: self._show_job_reasons())
+        self.jobs.job_ended.connect(lambda _title, _how: self._after_job())
         self._dock("Videos", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._make_menus()
         self._why = QLabel()
+        self._reasons: tuple[str | None, str | None] = ("open a project first",) * 2
         self.statusBar().addPermanentWidget(self._why)
 
         self._autosave = QTimer(self)
@@ -243,7 +246,7 @@ class MainWindow(QMainWindow):
         self.ethogram.set_behaviors(project.behaviors)
         self._bind_behavior_keys()
         self.video_list.fill(project)
-        self._update_enabled()
+        self._refresh_readiness()
         stems = self.video_list.stems
         if stems:
             self.open_video(stems[0])
@@ -278,7 +281,7 @@ class MainWindow(QMainWindow):
         self.video_list.fill(self.project)
         if self.stem is not None:
             self.video_list.select(self.stem)
-        self._update_enabled()
+        self._refresh_readiness()
         if errors:
             self._error("Some videos were not added:\n" + "\n".join(errors))
         if added and self.stem is None:
@@ -479,6 +482,8 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         self.ethogram.set_labels(doc.values)
+        if self._reasons[0] is not None:
+            self._show_job_reasons()
         if doc.dirty and not self._autosave.isActive():
             self._autosave.start(AUTOSAVE_MS)
         self.actions_by_name["undo"].setEnabled(doc.can_undo)
@@ -616,8 +621,6 @@ class MainWindow(QMainWindow):
 
     # ---- training and prediction -------------------------------------------------------------
     def _update_enabled(self) -> None:
-        from ethogram.readiness import why_cannot_predict, why_cannot_train
-
         has_doc = self.document is not None
         for name in ("undo", "redo", "mark_background", "clear_labels", "save"):
             self.actions_by_name[name].setEnabled(has_doc)
@@ -634,12 +637,32 @@ class MainWindow(QMainWindow):
             "accept_unlabeled",
         ):
             self.actions_by_name[name].setEnabled(has_predictions and has_doc)
+        self._show_job_reasons()
+
+    def _refresh_readiness(self) -> None:
+        """Ask the library whether training and prediction can start (reads label files)."""
+        from ethogram.readiness import why_cannot_predict, why_cannot_train
+
+        if self.project is None:
+            self._reasons = ("open a project first", "open a project first")
+        else:
+            prefix = f"{self.project.root}: "
+            self._reasons = tuple(
+                (why(self.project) or "").removeprefix(prefix) or None
+                for why in (why_cannot_train, why_cannot_predict)
+            )
+        self._show_job_reasons()
+
+    def _show_job_reasons(self) -> None:
+        if self.project is not None and self.document is not None and self._reasons[0]:
+            if (self.document.values >= 0).all(axis=1).any() and "label" in self._reasons[0]:
+                self._reasons = (None, self._reasons[1])  # labeled just now, in this window
         reasons = []
-        for action, why, verb in (
-            (self.train_action, why_cannot_train, "Train"),
-            (self.predict_action, why_cannot_predict, "Predict"),
+        for action, reason, verb in (
+            (self.train_action, self._reasons[0], "Train"),
+            (self.predict_action, self._reasons[1], "Predict"),
         ):
-            reason = "open a project first" if self.project is None else why(self.project)
+            reason = self.jobs.why_busy() or reason
             action.setEnabled(reason is None)
             tip = f"{verb}: {reason}" if reason else f"{verb} in the background"
             action.setToolTip(tip)
@@ -648,15 +671,17 @@ class MainWindow(QMainWindow):
                 reasons.append(f"{verb}: {reason}")
         self._why.setText("   ".join(reasons))
 
-    def train(self) -> bool:
-        """Train every stage in the background (labels are saved first)."""
+    def train(self, overrides: tuple[str, ...] = ()) -> bool:
+        """Train every stage in the background (labels are saved first).
+
+        ``overrides``: settings as ``key=value`` strings, as on the command line.
+        """
         if self.project is None or not self.flush():
             return False
         return self.jobs.run(
             "Training",
             "ethogram.gui.tasks:train",
-            {"project_path": str(self.project.root), "preset": None, "overrides": []},
-            on_finished=lambda result: self._after_job(),
+            {"project_path": str(self.project.root), "preset": None, "overrides": list(overrides)},
         )
 
     def predict(self) -> bool:
@@ -667,7 +692,6 @@ class MainWindow(QMainWindow):
             "Predicting",
             "ethogram.gui.tasks:predict",
             {"project_path": str(self.project.root), "stems": None, "overwrite": False},
-            on_finished=lambda result: self._after_job(),
         )
 
     def _after_job(self) -> None:
@@ -677,7 +701,7 @@ class MainWindow(QMainWindow):
         if self.stem is not None:
             self.video_list.select(self.stem)
             self.load_predictions()
-        self._update_enabled()
+        self._refresh_readiness()
 
     # ---- dialogs -----------------------------------------------------------------------------
     def open_project_dialog(self) -> None:

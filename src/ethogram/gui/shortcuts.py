@@ -124,9 +124,11 @@ def load_keymap(path: Path | None = None) -> dict[str, tuple[str, ...]]:
 def save_keymap(keymap: dict[str, tuple[str, ...]], path: Path | None = None) -> Path:
     """Write the actions whose keys differ from the defaults; returns the file."""
     path = path or shortcuts_path()
-    changed = {
-        a.name: list(keymap[a.name]) for a in ACTIONS if tuple(keymap.get(a.name, a.keys)) != a.keys
-    }
+    changed: dict[str, str | list[str]] = {}
+    for spec in ACTIONS:
+        keys = tuple(keymap.get(spec.name, spec.keys))
+        if keys != spec.keys:
+            changed[spec.name] = keys[0] if len(keys) == 1 else list(keys)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, yaml.safe_dump(changed, sort_keys=False))
     return path
