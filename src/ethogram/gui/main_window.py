@@ -106,7 +106,9 @@ class MainWindow(QMainWindow):
         self.jobs.job_ended.connect(lambda _title, _how: self._after_job())
         self._dock("Videos", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)
+        jobs_dock = self._dock("Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The video and the ethogram get the room; the job log is there when needed.
+        self.resizeDocks([jobs_dock], [150], Qt.Orientation.Vertical)
         self._make_menus()
         self._why = QLabel()
         self._reasons: tuple[str | None, str | None] = ("open a project first",) * 2
