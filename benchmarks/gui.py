@@ -7,7 +7,7 @@ Drives the real main window offscreen and prints JSON:
 - ``playback_1x``: frames shown per second of wall time while playing at 1x, against the video's
   fps (1.0 = real time), and the frames skipped to keep up.
 - ``first_frame``: time from opening a video in the window to its first frame drawn, for a
-  1-minute and a 20-minute generated video (the 20-minute one is made once, in --workdir).
+  1-minute and a 20-minute generated video (320x240, made once in --workdir).
 
 Usage::
 
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 OPENFIELD = REPO.parent / "shared" / "data" / "openfield" / "m3v1mp4.mp4"
 
 
-def _video(path: Path, minutes: float, size=(480, 640), fps: float = 30.0) -> Path:
+def _video(path: Path, minutes: float, size=(240, 320), fps: float = 30.0) -> Path:
     """A video of a dark blob moving over a textured floor (compresses like real footage)."""
     from ethogram.io.video import VideoWriter
 
@@ -52,7 +52,7 @@ def _video(path: Path, minutes: float, size=(480, 640), fps: float = 30.0) -> Pa
             cy = h / 2 + h / 3 * np.sin(t / 50)
             cx = w / 2 + w / 3 * np.cos(t / 70)
             frame = floor.copy()
-            frame[(yy - cy) ** 2 + (xx - cx) ** 2 < 400] = 30
+            frame[(yy - cy) ** 2 + (xx - cx) ** 2 < 100] = 30
             writer.write(frame)
     return path
 
