@@ -370,7 +370,7 @@ class KeyLabeler:
 
 
 def runs(mask: np.ndarray, min_length: int = 1) -> np.ndarray:
-    """Runs of True in ``mask`` lasting at least ``min_length`` frames: array (n, 2) [start, stop)."""
+    """Runs of True in ``mask`` of ``min_length`` frames or more: array (n, 2) [start, stop)."""
     found = find_bouts(mask)
     if min_length > 1 and len(found):
         found = found[(found[:, 1] - found[:, 0]) >= min_length]
@@ -378,7 +378,7 @@ def runs(mask: np.ndarray, min_length: int = 1) -> np.ndarray:
 
 
 def next_run(found: np.ndarray, frame: int, backwards: bool = False) -> tuple[int, int] | None:
-    """The first run that starts after ``frame`` (before it, with ``backwards``), wrapping around."""
+    """The first run starting after ``frame`` (before it, with ``backwards``), wrapping around."""
     if len(found) == 0:
         return None
     starts = found[:, 0]
@@ -410,7 +410,7 @@ def uncertainty(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def uncertain_runs(
     probs: np.ndarray, thresholds: np.ndarray, level: float = 0.6, min_length: int = 3
 ) -> np.ndarray:
-    """Stretches where :func:`uncertainty` is at least ``level`` for ``min_length`` frames or more."""
+    """Stretches where :func:`uncertainty` is ``level`` or more for ``min_length`` frames or more."""
     return runs(uncertainty(probs, thresholds) >= level, min_length)
 
 

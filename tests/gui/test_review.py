@@ -113,7 +113,9 @@ def test_threshold_slider_redraws_the_predicted_rows(window):
     window.review.set_threshold(1, 0.99)
     assert window.predicted[:, 1].sum() == (probs >= 0.99).sum()
     window.review.reset()
-    np.testing.assert_allclose(window.review.thresholds(), window.predictions.thresholds, atol=0.005)
+    np.testing.assert_allclose(
+        window.review.thresholds(), window.predictions.thresholds, atol=0.005
+    )
 
 
 def test_next_uncertain_selects_the_next_stretch_and_accept_fills_only_unlabeled(window):
@@ -137,7 +139,9 @@ def test_next_uncertain_selects_the_next_stretch_and_accept_fills_only_unlabeled
     window.accept_predictions(only_unlabeled=True)
     values = window.document.values
     assert values[start, 1] == 1  # kept
-    np.testing.assert_array_equal(values[start + 1 : stop, 1:], window.predicted[start + 1 : stop, 1:])
+    np.testing.assert_array_equal(
+        values[start + 1 : stop, 1:], window.predicted[start + 1 : stop, 1:]
+    )
     assert (values[stop:] == -1).all()
 
 
@@ -150,8 +154,18 @@ def test_next_disagreement_goes_where_labels_and_predictions_differ(window):
     start, stop = window.selection
     assert [start, stop] in found.tolist()
     window.accept_predictions()
-    np.testing.assert_array_equal(
-        window.document.values[start:stop], window.predicted[start:stop]
-    )
+    np.testing.assert_array_equal(window.document.values[start:stop], window.predicted[start:stop])
     window.undo()
     assert len(disagreement_runs(window.document.values, window.predicted)) == len(found)
+
+
+def test_predictions_of_another_model_can_be_shown(window):
+    window.open_video("sample_002")
+    newest = window.predictions.probs.copy()
+    features = window.project.latest_model("features")
+    window.show_model(features)
+    assert window.predictions.model_dir == features
+    assert window.predictions.probs.shape == newest.shape
+    assert not np.allclose(window.predictions.probs, newest)
+    window.show_model(None)
+    np.testing.assert_array_equal(window.predictions.probs, newest)

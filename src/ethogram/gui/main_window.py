@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.predictions: VideoPredictions | None = None
         self.predicted: np.ndarray | None = None
         self.selection: tuple[int, int] | None = None
+        self.model: Path | None = None  # whose predictions are shown (None: the newest)
         self._mark_in: int | None = None
         self._backed_up: set[str] = set()
         self._keymap_path = keymap_path
@@ -106,7 +107,9 @@ class MainWindow(QMainWindow):
         self.jobs.job_ended.connect(lambda _title, _how: self._after_job())
         self._dock("Videos", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea)
-        jobs_dock = self._dock("Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)
+        jobs_dock = self._dock(
+            "Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         # The video and the ethogram get the room; the job log is there when needed.
         self.resizeDocks([jobs_dock], [150], Qt.Orientation.Vertical)
         self._make_menus()
@@ -212,6 +215,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Models")
         menu.addAction(self.train_action)
         menu.addAction(self.predict_action)
+        menu.addSeparator()
+        menu.addAction("Show predictions of model...", self.choose_model_dialog)
         menu = self.menuBar().addMenu("&Help")
         menu.addAction(self.actions_by_name["help"])
         toolbar = self.addToolBar("Models")
@@ -244,6 +249,7 @@ class MainWindow(QMainWindow):
             return False
         self._close_video()
         self.project = project
+        self.model = None
         self.setWindowTitle(f"ethogram - {project.name}")
         self.ethogram.set_behaviors(project.behaviors)
         self._bind_behavior_keys()
@@ -253,9 +259,7 @@ class MainWindow(QMainWindow):
         if stems:
             self.open_video(stems[0])
         else:
-            self.video_view.show_message(
-                f"{project.name} has no videos yet: File > Add videos."
-            )
+            self.video_view.show_message(f"{project.name} has no videos yet: File > Add videos.")
         return True
 
     def new_project(self, path: str | Path, behaviors: list[str]) -> bool:
@@ -383,7 +387,11 @@ class MainWindow(QMainWindow):
         frame = self.player.frame
         if frame is not None:
             self.video_view.show_frame(frame)
-        if self.keys is not None and self.keys.active and (self._stepping or self.player.is_playing):
+        if (
+            self.keys is not None
+            and self.keys.active
+            and (self._stepping or self.player.is_playing)
+        ):
             self.keys.move(self._last_index, index)
             self._labels_changed()
         self._last_index = index
@@ -557,7 +565,7 @@ class MainWindow(QMainWindow):
         self.predictions = None
         if self.project is not None and self.stem is not None:
             try:
-                self.predictions = load_predictions(self.project, self.stem)
+                self.predictions = load_predictions(self.project, self.stem, self.model)
             except EthogramError as exc:
                 self._status(f"predictions not loaded: {exc}")
             if self.predictions is not None and len(self.predictions.probs) != self.player.n_frames:
@@ -569,6 +577,25 @@ class MainWindow(QMainWindow):
             None if self.predictions is None else self.predictions.probs
         )
         self._thresholds_changed(self.review.thresholds())
+
+    def show_model(self, model: str | Path | None) -> None:
+        """Show the predictions of ``model`` (a folder or its name; None: the newest model)."""
+        self.model = None if model is None else Path(model)
+        self.load_predictions()
+        if self.predictions is None and self.stem is not None:
+            self._status(f"{self.stem} has no predictions of that model: predict it first")
+
+    def choose_model_dialog(self) -> None:
+        if self.project is None:
+            return
+        names = ["newest model"] + [
+            p.name for p in reversed(self.project.model_dirs()) if "_flow" not in p.name
+        ]
+        name, ok = QInputDialog.getItem(
+            self, "Predictions", "Show the predictions of:", names, 0, False
+        )
+        if ok:
+            self.show_model(None if name == names[0] else self.project.models_dir / name)
 
     def _thresholds_changed(self, thresholds) -> None:
         if self.predictions is None or thresholds is None:
@@ -619,7 +646,10 @@ class MainWindow(QMainWindow):
         same = (rows == rows[frame]).all(axis=1)
         changes = np.flatnonzero(~same)
         before, after = changes[changes < frame], changes[changes > frame]
-        return (int(before[-1]) + 1 if before.size else 0, int(after[0]) if after.size else len(rows))
+        return (
+            int(before[-1]) + 1 if before.size else 0,
+            int(after[0]) if after.size else len(rows),
+        )
 
     # ---- training and prediction -------------------------------------------------------------
     def _update_enabled(self) -> None:

@@ -35,7 +35,9 @@ class VideoPredictions:
         return postprocess(self.probs, thresholds, behaviors)
 
 
-def load_predictions(project, stem: str, model: str | Path | None = None) -> VideoPredictions | None:
+def load_predictions(
+    project, stem: str, model: str | Path | None = None
+) -> VideoPredictions | None:
     """The newest model's (or ``model``'s) probabilities for video ``stem``, or None if absent."""
     from ethogram.evaluate import find_model, read_probabilities
 

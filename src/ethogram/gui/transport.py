@@ -16,19 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from ethogram.errors import EthogramError
+from ethogram.gui.ethogram_render import format_time
 from ethogram.gui.player import SPEEDS
 
 _TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
-
-
-def format_time(seconds: float) -> str:
-    """``m:ss.ss`` (``h:mm:ss.ss`` past an hour)."""
-    seconds = max(seconds, 0.0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours >= 1:
-        return f"{int(hours)}:{int(minutes):02d}:{secs:05.2f}"
-    return f"{int(minutes)}:{secs:05.2f}"
 
 
 def parse_position(text: str, fps: float, n_frames: int) -> int:
@@ -112,8 +103,8 @@ class TransportBar(QWidget):
             self.position.setText("")
             return
         self.position.setText(
-            f"frame {frame} / {n_frames - 1}    {format_time(frame / fps)} / "
-            f"{format_time((n_frames - 1) / fps)}    ({fps:g} fps)"
+            f"frame {frame} / {n_frames - 1}    {format_time(frame, fps, fractional=True)} / "
+            f"{format_time(n_frames - 1, fps, fractional=True)}    ({fps:g} fps)"
         )
 
     def show_playing(self, playing: bool) -> None:
