@@ -410,7 +410,7 @@ def uncertainty(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def uncertain_runs(
     probs: np.ndarray, thresholds: np.ndarray, level: float = 0.6, min_length: int = 3
 ) -> np.ndarray:
-    """Stretches where :func:`uncertainty` is ``level`` or more for ``min_length`` frames or more."""
+    """Stretches of ``min_length`` frames or more where :func:`uncertainty` is ``level`` or more."""
     return runs(uncertainty(probs, thresholds) >= level, min_length)
 
 
