@@ -92,8 +92,10 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(self.ethogram)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
         self.setCentralWidget(splitter)
 
         self.actions_by_name: dict[str, QAction] = {}
@@ -252,6 +254,7 @@ class MainWindow(QMainWindow):
         self.model = None
         self.setWindowTitle(f"ethogram - {project.name}")
         self.ethogram.set_behaviors(project.behaviors)
+        self._fit_ethogram()
         self._bind_behavior_keys()
         self.video_list.fill(project)
         self._refresh_readiness()
@@ -397,6 +400,12 @@ class MainWindow(QMainWindow):
         self._last_index = index
         self.ethogram.set_current_frame(index)
         self.transport.show_position(index, self.player.n_frames, self.player.fps)
+
+    def _fit_ethogram(self) -> None:
+        """Give the ethogram the height its rows need and the video the rest."""
+        total = sum(self._splitter.sizes()) or self.height()
+        wanted = self.ethogram.sizeHint().height()
+        self._splitter.setSizes([max(total - wanted, 200), wanted])
 
     def _zoom(self, factor: float) -> None:
         start, stop = self.ethogram.detail_range()
@@ -554,6 +563,7 @@ class MainWindow(QMainWindow):
     def _behaviors_changed(self) -> None:
         stem, frame = self.stem, self.player.index
         self.ethogram.set_behaviors(self.project.behaviors)
+        self._fit_ethogram()
         self._bind_behavior_keys()
         if stem is not None:
             self.open_video(stem)

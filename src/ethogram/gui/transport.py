@@ -104,7 +104,7 @@ class TransportBar(QWidget):
             return
         self.position.setText(
             f"frame {frame} / {n_frames - 1}    {format_time(frame, fps, fractional=True)} / "
-            f"{format_time(n_frames - 1, fps, fractional=True)}    ({fps:g} fps)"
+            f"{format_time(n_frames - 1, fps, fractional=True)}    ({round(fps, 2):g} fps)"
         )
 
     def show_playing(self, playing: bool) -> None:
