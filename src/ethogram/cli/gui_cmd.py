@@ -35,11 +35,11 @@ INSTALL_HINT = (
 
 
 def _check_installed() -> None:
-    import importlib.util
-
-    missing = [m for m in ("PySide6", "pyqtgraph") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise EthogramError(f"{INSTALL_HINT}; missing: {', '.join(missing)}")
+    try:
+        import pyqtgraph  # noqa: F401
+        from PySide6 import QtWidgets  # noqa: F401
+    except ImportError as exc:  # not installed, or Qt's system libraries are missing
+        raise EthogramError(f"{INSTALL_HINT} ({exc})") from None
 
 
 def gui(
