@@ -281,3 +281,24 @@ def test_stepping_back_on_the_real_video_shows_the_same_frames(qtbot, tmp_path, 
     for i in range(4):
         win.step(-1)
         np.testing.assert_array_equal(win.player.frame, forward[3 - i])
+
+
+def test_a_mouse_drag_on_the_ethogram_labels_the_range_in_the_window(window, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    view = window.ethogram
+    view.set_detail_span(N_FRAMES)
+    qtbot.wait(10)
+    y = view.row_rect(2).center().y()
+    start = QPoint(round(view.frame_to_detail_x(10.5)), y)
+    stop = QPoint(round(view.frame_to_detail_x(19.5)), y)
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(view, QPoint((start.x() + stop.x()) // 2, y))
+    QTest.mouseMove(view, stop)
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, stop)
+    values = window.document.values
+    assert (values[10:20] == [0, 0, 1]).all()
+    assert (values[:10] == -1).all() and (values[20:] == -1).all()
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, stop)
+    assert window.player.index == 19  # a click goes there
