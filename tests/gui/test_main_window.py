@@ -302,3 +302,18 @@ def test_a_mouse_drag_on_the_ethogram_labels_the_range_in_the_window(window, qtb
     assert (values[:10] == -1).all() and (values[20:] == -1).all()
     QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, stop)
     assert window.player.index == 19  # a click goes there
+
+
+def test_a_deepethogram_project_opens_with_its_labels_and_stored_predictions(qtbot, deg_project):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.open_project(deg_project)
+    assert win.video_list.stems == ["vid0", "vid1"]
+    assert win.project.behaviors == ["background", "still", "fast", "groom"]
+    labels = read_labels(deg_project / "DATA" / "vid0" / "vid0_labels.csv").values
+    np.testing.assert_array_equal(win.document.values, labels)
+    assert win.predictions is not None  # DeepEthogram's own outputs, without its models
+    assert "tgmj" in win.predictions.source
+    assert win.predicted.shape == labels.shape
+    win.open_video("vid1")  # no outputs file: no predictions, no error
+    assert win.predictions is None and win.last_error is None

@@ -24,33 +24,72 @@ from ethogram.infer.postprocess import postprocess
 
 @dataclass
 class VideoPredictions:
-    """A model's probabilities for one video, columns in the project's behavior order."""
+    """A model's probabilities for one video, columns in the project's behavior order.
+
+    ``model_dir`` is the model folder, or None when the outputs file names no folder of this
+    project (e.g. a DeepEthogram project copied without its models); ``source`` says which.
+    """
 
     probs: np.ndarray
     thresholds: np.ndarray
-    model_dir: Path
+    model_dir: Path | None
+    source: str
 
     def predicted(self, thresholds: np.ndarray, behaviors: list[str]) -> np.ndarray:
         """0/1 (T, K) at ``thresholds``; background 1 exactly where no behavior is."""
         return postprocess(self.probs, thresholds, behaviors)
 
 
+def _stored_group(outputs: Path, behaviors: list[str]) -> VideoPredictions | None:
+    """Probabilities of any model stored in ``outputs``: a sequence model's first."""
+    from ethogram.io.outputs import group_info, read_outputs
+
+    info = group_info(outputs)
+    groups = [g for g, i in info.items() if "P" in i["datasets"] and "class_names" in i["datasets"]]
+    groups.sort(key=lambda g: "spatial_features" in info[g]["datasets"])  # sequence models first
+    for group in groups:
+        data = read_outputs(
+            outputs,
+            group,
+            [d for d in ("P", "class_names", "thresholds") if d in info[group]["datasets"]],
+        )
+        names = list(data["class_names"])
+        if sorted(names) != sorted(behaviors):
+            continue
+        order = [names.index(b) for b in behaviors]
+        thresholds = data.get("thresholds")
+        thresholds = np.full(len(names), 0.5) if thresholds is None else np.asarray(thresholds)
+        return VideoPredictions(
+            np.asarray(data["P"], float)[:, order],
+            np.asarray(thresholds, float)[order],
+            None,
+            f"group {group!r} of {outputs.name}",
+        )
+    return None
+
+
 def load_predictions(
     project, stem: str, model: str | Path | None = None
 ) -> VideoPredictions | None:
-    """The newest model's (or ``model``'s) probabilities for video ``stem``, or None if absent."""
+    """Probabilities of video ``stem``: of ``model``, else of the newest model, else of any
+    model stored in its outputs file (None if there are none)."""
     from ethogram.evaluate import find_model, read_probabilities
 
-    model_dir = find_model(project, model)
-    if model_dir is None:
-        return None
     outputs = project.video(stem).outputs_path
-    probs, thresholds = read_probabilities(outputs, model_dir, project.behaviors)
-    if probs is None:
+    if not outputs.is_file():
         return None
-    if thresholds is None:
-        thresholds = np.full(probs.shape[1], 0.5)
-    return VideoPredictions(np.asarray(probs), np.asarray(thresholds, float), Path(model_dir))
+    model_dir = find_model(project, model)
+    if model_dir is not None:
+        probs, thresholds = read_probabilities(outputs, model_dir, project.behaviors)
+        if probs is not None:
+            if thresholds is None:
+                thresholds = np.full(probs.shape[1], 0.5)
+            return VideoPredictions(
+                np.asarray(probs), np.asarray(thresholds, float), Path(model_dir), model_dir.name
+            )
+    if model is not None:
+        return None
+    return _stored_group(outputs, project.behaviors)
 
 
 class ReviewPanel(QWidget):
@@ -106,7 +145,7 @@ class ReviewPanel(QWidget):
             self._reset.setEnabled(False)
             return
         self._model_thresholds = np.asarray(predictions.thresholds, float)
-        self._status.setText(f"Model: {predictions.model_dir.name}\nThresholds:")
+        self._status.setText(f"Predictions of {predictions.source}\nThresholds:")
         self._reset.setEnabled(True)
         for k, name in enumerate(behaviors):
             slider = QSlider(Qt.Orientation.Horizontal)
