@@ -317,3 +317,17 @@ def test_a_deepethogram_project_opens_with_its_labels_and_stored_predictions(qtb
     assert win.predicted.shape == labels.shape
     win.open_video("vid1")  # no outputs file: no predictions, no error
     assert win.predictions is None and win.last_error is None
+
+
+def test_picking_a_video_in_the_list_shows_its_first_frame_then_its_labels(window, qtbot, project):
+    window.paint(1, 0, 5, 1)
+    window.video_list.selectRow(1)  # as a click does: opens without waiting
+    assert window.stem == "clip1"
+    assert window.player.frame is not None  # the first frame is there at once
+    qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
+    assert window.player.n_frames == N_FRAMES
+    assert (saved_labels(project, "clip0")[0:5, 1] == 1).all()  # the other video was saved
+    window.video_list.selectRow(0)
+    window.video_list.selectRow(1)  # a second pick before the first is ready: the last one wins
+    qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
+    assert window.stem == "clip1" and window.player.is_ready

@@ -451,3 +451,18 @@ def test_writer_without_frames_creates_no_file(tmp_path):
         with VideoWriter(tmp_path / "nothing.mp4", fps=30):
             pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_first_frame_equals_the_readers_first_frame_and_rejects_garbage(tmp_path):
+    from ethogram.io.video import read_first_frame
+    from tests.conftest import make_video
+
+    path = make_video(tmp_path / "clip.mp4", n_frames=12)
+    with VideoReader(path) as video:
+        np.testing.assert_array_equal(read_first_frame(path), video[0])
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 500)
+    with pytest.raises(VideoError):
+        read_first_frame(bad)
+    with pytest.raises(VideoError, match="not found"):
+        read_first_frame(tmp_path / "missing.mp4")

@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
         self.player.playing_changed.connect(lambda p: self.transport.show_playing(p))
         self.player.speed_changed.connect(lambda s: self.transport.show_speed(s))
         self.player.error.connect(self._status)
+        self.player.opened.connect(self._video_ready)
+        self.player.open_failed.connect(self._video_failed)
 
         self.video_view = VideoView()
         self.transport = TransportBar()
@@ -101,7 +103,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = {}
         self._make_actions()
         self.video_list = VideoList()
-        self.video_list.video_selected.connect(self.open_video)
+        self.video_list.video_selected.connect(lambda stem: self.open_video(stem, wait=False))
         self.review = ReviewPanel(self.actions_by_name)
         self.review.thresholds_changed.connect(self._thresholds_changed)
         self.jobs = JobPanel()
@@ -297,8 +299,18 @@ class MainWindow(QMainWindow):
             self.open_video(added[0])
         return added
 
-    def open_video(self, stem: str) -> bool:
-        """Show video ``stem`` with its labels and predictions."""
+    def open_video(self, stem: str, wait: bool = True) -> bool:
+        """Show video ``stem`` with its labels and predictions.
+
+        Its first frame is shown at once. With ``wait=False`` (a click in the list) the video is
+        opened for stepping in the background and its labels appear when it is ready; with
+        ``wait`` (scripts, tests) everything is ready when this returns.
+
+        Returns
+        -------
+        bool
+            False if the video cannot be shown (the window shows why).
+        """
         if self.project is None:
             return False
         self.flush()
@@ -307,18 +319,29 @@ class MainWindow(QMainWindow):
         self.video_list.select(stem)
         record = self.project.video(stem)
         try:
-            self.player.open(record.video_path)
+            self.player.open(record.video_path, wait=wait)
         except EthogramError as exc:
-            self.video_view.show_message(f"{stem} cannot be shown.\n\n{exc}")
-            self._status(f"{stem}: cannot be read")
-            self._update_enabled()
+            self._video_failed(str(exc))
             return False
+        if not self.player.is_ready:
+            self._status(f"opening {stem}...")
+        return self.document is not None or not wait or self.player.is_ready
+
+    def _video_failed(self, message: str) -> None:
+        self.video_view.show_message(f"{self.stem} cannot be shown.\n\n{message}")
+        self._status(f"{self.stem}: cannot be read")
+        self._update_enabled()
+
+    def _video_ready(self, n_frames: int) -> None:
+        """The player can seek: load the labels and predictions of the video."""
+        stem = self.stem
+        record = self.project.video(stem)
         try:
             table = self.project.read_labels(stem)
-            if table is not None and table.n_frames != self.player.n_frames:
+            if table is not None and table.n_frames != n_frames:
                 raise EthogramError(
                     f"{record.labels_path}: has {table.n_frames} rows but the video has "
-                    f"{self.player.n_frames} frames; fix or remove the file to label this video"
+                    f"{n_frames} frames; fix or remove the file to label this video"
                 )
         except EthogramError as exc:
             self._error(str(exc))
@@ -329,7 +352,7 @@ class MainWindow(QMainWindow):
             values = (
                 table.values
                 if table is not None
-                else empty_labels(self.player.n_frames, self.project.behaviors)
+                else empty_labels(n_frames, self.project.behaviors)
             )
             self.document = LabelDocument(
                 values,
@@ -341,12 +364,11 @@ class MainWindow(QMainWindow):
         self.ethogram.set_labels(
             self.document.values
             if self.document is not None
-            else np.full((self.player.n_frames, len(self.project.behaviors)), -1, np.int8)
+            else np.full((n_frames, len(self.project.behaviors)), -1, np.int8)
         )
         self.load_predictions()
-        self._frame_changed(self.player.index)
         self._update_enabled()
-        return True
+        self._status(f"{stem}: {n_frames} frames")
 
     def _close_video(self) -> None:
         self.player.close()
@@ -360,7 +382,7 @@ class MainWindow(QMainWindow):
         if not stems:
             return
         index = stems.index(self.stem) if self.stem in stems else -offset
-        self.open_video(stems[(index + offset) % len(stems)])
+        self.open_video(stems[(index + offset) % len(stems)], wait=False)
 
     # ---- moving ------------------------------------------------------------------------------
     def step(self, n: int) -> None:

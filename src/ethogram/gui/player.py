@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ethogram.errors import EthogramError
-from ethogram.io.video import VideoReader
+from ethogram.io.video import VideoReader, read_first_frame
 
 #: Playback speeds offered, slowest first.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -25,12 +26,20 @@ class Player(QObject):
     -------
     frame_changed(int)
         A new frame is in :attr:`frame` (emitted after decoding).
+    opened(int)
+        The video is ready to seek and play (its frame count); until then only its first frame
+        is shown.
+    open_failed(str)
+        The video could not be opened after its first frame was shown.
     playing_changed(bool), speed_changed(float)
     error(str)
         A frame could not be decoded; playback stops.
     """
 
     frame_changed = Signal(int)
+    opened = Signal(int)
+    open_failed = Signal(str)
+    _reader_built = Signal(int, object)  # from the opening thread: (open request, reader or error)
     playing_changed = Signal(bool)
     speed_changed = Signal(float)
     error = Signal(str)
@@ -45,18 +54,75 @@ class Player(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._play_origin = (0.0, 0)
+        self._request = 0
+        self._reader_built.connect(self._on_reader_built)
 
     # ---- the video -------------------------------------------------------------------------
-    def open(self, path: str | Path) -> None:
-        """Open a video and show its first frame (raises :class:`EthogramError` if unreadable)."""
+    def open(self, path: str | Path, wait: bool = True) -> None:
+        """Show the first frame of a video at once, then open it for seeking and playing.
+
+        Opening numbers every frame of the file, which takes longer for longer videos (about
+        half a second for 20 minutes); with ``wait=False`` that runs in a thread and
+        :attr:`opened` (or :attr:`open_failed`) is emitted when it is done, so the window shows
+        the first frame without waiting.
+
+        Raises
+        ------
+        EthogramError
+            The first frame cannot be read (not a video, empty, missing); with ``wait``, also
+            any error of opening the whole video.
+        """
         self.close()
-        self.reader = VideoReader(path, cache_size=CACHE_FRAMES)
-        self.index = -1
-        self.seek(0)
+        self._request += 1
+        request = self._request
+        self.frame = read_first_frame(path)
+        self.index = 0
+        self.frame_changed.emit(0)
+        if wait:
+            result = self._build_reader(path)
+            if isinstance(result, BaseException):
+                self.frame = None
+                raise result
+            self._on_reader_built(request, result)
+            return
+        thread = threading.Thread(
+            target=lambda: self._reader_built.emit(request, self._build_reader(path)),
+            name="ethogram-open-video",
+            daemon=True,
+        )
+        thread.start()
+
+    @staticmethod
+    def _build_reader(path: str | Path) -> VideoReader | BaseException:
+        try:
+            return VideoReader(path, cache_size=CACHE_FRAMES)
+        except Exception as exc:  # handed to the GUI thread, which reports it
+            return exc
+
+    def _on_reader_built(self, request: int, result: object) -> None:
+        if request != self._request:  # another video was opened meanwhile
+            if isinstance(result, VideoReader):
+                result.close()
+            return
+        if not isinstance(result, VideoReader):
+            self.frame = None
+            message = str(result) if isinstance(result, EthogramError) else repr(result)
+            self.open_failed.emit(message)
+            return
+        self.reader = result
+        self.frame = result[0]
+        self.opened.emit(len(result))
+        self.frame_changed.emit(0)
+
+    @property
+    def is_ready(self) -> bool:
+        """True once the video can be sought and played."""
+        return self.reader is not None
 
     def close(self) -> None:
         """Stop and release the video."""
         self.pause()
+        self._request += 1  # a reader still being built for the old video is dropped
         if self.reader is not None:
             self.reader.close()
         self.reader, self.frame, self.index = None, None, 0

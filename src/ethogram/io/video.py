@@ -53,6 +53,7 @@ __all__ = [
     "VideoReader",
     "VideoWriter",
     "open_video",
+    "read_first_frame",
     "read_video",
     "video_info",
     "write_video",
@@ -373,6 +374,39 @@ def _unreferenced(arrays: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarra
 def open_video(path: str | Path, **kwargs: Any) -> VideoReader:
     """Open a video file or image folder; keyword arguments go to :class:`VideoReader`."""
     return VideoReader(path, **kwargs)
+
+
+def read_first_frame(path: str | Path) -> np.ndarray:
+    """The first frame (H, W, 3 uint8) of a video file or image folder, without indexing it all.
+
+    Opening a :class:`VideoReader` demuxes the whole file first (to number the frames exactly),
+    which takes longer for longer videos; this decodes only what comes first, so a viewer can
+    show a frame at once while the reader is being opened.
+
+    Raises
+    ------
+    VideoError
+        The path is missing, empty, not a video, or has no decodable frame.
+    """
+    from ethogram.io.video_backends import PyAVBackend, open_av
+
+    path = Path(path)
+    if not path.exists():
+        raise VideoError(f"video file not found: {path}")
+    if path.is_dir():
+        images = ImageFolderBackend(path)
+        return images.to_rgb(images.files[0])
+    if path.stat().st_size == 0:
+        raise VideoError(f"video file {path} is empty (0 bytes)")
+    container = open_av(path)
+    try:
+        if not container.streams.video:
+            raise VideoError(f"{path}: has no video stream")
+        for frame in PyAVBackend._decoded(container, container.streams.video[0]):
+            return frame.to_ndarray(format="rgb24")
+    finally:
+        container.close()
+    raise VideoError(f"{path}: no frame could be decoded")
 
 
 def video_info(path: str | Path) -> VideoInfo:
