@@ -331,3 +331,10 @@ def test_picking_a_video_in_the_list_shows_its_first_frame_then_its_labels(windo
     window.video_list.selectRow(1)  # a second pick before the first is ready: the last one wins
     qtbot.waitUntil(lambda: window.document is not None, timeout=5000)
     assert window.stem == "clip1" and window.player.is_ready
+
+
+def test_training_with_a_bad_setting_is_refused_before_any_job_starts(window):
+    window.paint(1, 0, 5, 1)
+    assert not window.train(("train.epochs=many",))
+    assert "train.epochs" in window.last_error
+    assert not window.jobs.is_busy()

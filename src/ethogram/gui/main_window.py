@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Models")
         menu.addAction(self.train_action)
         menu.addAction(self.predict_action)
+        menu.addAction("Train with settings...", self.train_settings_dialog)
         menu.addSeparator()
         menu.addAction("Show predictions of model...", self.choose_model_dialog)
         menu = self.menuBar().addMenu("&Help")
@@ -617,6 +618,20 @@ class MainWindow(QMainWindow):
         if self.predictions is None and self.stem is not None:
             self._status(f"{self.stem} has no predictions of that model: predict it first")
 
+    def train_settings_dialog(self) -> None:
+        """Train with settings typed as on the command line (``train.epochs=10 ...``)."""
+        if not self.train_action.isEnabled():
+            self._status(self.train_action.toolTip())
+            return
+        text, ok = QInputDialog.getText(
+            self,
+            "Train with settings",
+            "Settings as key=value, separated by spaces (e.g. train.epochs=10 "
+            "features.arch=resnet18); empty: the project's settings:",
+        )
+        if ok:
+            self.train(tuple(text.split()))
+
     def choose_model_dialog(self) -> None:
         if self.project is None:
             return
@@ -741,6 +756,11 @@ class MainWindow(QMainWindow):
         ``overrides``: settings as ``key=value`` strings, as on the command line.
         """
         if self.project is None or not self.flush():
+            return False
+        try:
+            self.project.settings(overrides=list(overrides))  # a typo is reported here, at once
+        except EthogramError as exc:
+            self._error(str(exc))
             return False
         return self.jobs.run(
             "Training",
