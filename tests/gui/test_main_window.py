@@ -338,3 +338,12 @@ def test_training_with_a_bad_setting_is_refused_before_any_job_starts(window):
     assert not window.train(("train.epochs=many",))
     assert "train.epochs" in window.last_error
     assert not window.jobs.is_busy()
+
+
+def test_a_save_after_another_command_changed_the_behaviors_is_refused_not_garbled(window, project):
+    window.paint(1, 0, 5, 1)
+    Project.open(project.root).add_behavior("scratch")  # e.g. `ethogram behaviors add` meanwhile
+    assert not window.save_labels()
+    assert "behaviors changed" in window.last_error
+    assert window.document.dirty  # the work is still in the window
+    assert not project.video("clip0").labels_path.exists()

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self._last_index = 0
         self._stepping = False
         self.last_error: str | None = None
+        self._save_failing = False
 
         self.player = Player(self)
         self.player.frame_changed.connect(self._frame_changed)
@@ -540,11 +541,22 @@ class MainWindow(QMainWindow):
         stem = self.stem
         try:
             self.project.write_labels(
-                stem, doc.values, backup=stem not in self._backed_up, n_frames=doc.n_frames
+                stem,
+                doc.values,
+                behaviors=doc.behaviors,
+                backup=stem not in self._backed_up,
+                n_frames=doc.n_frames,
             )
         except EthogramError as exc:
-            self._error(f"labels of {stem} were NOT saved: {exc}")
+            message = f"labels of {stem} were NOT saved: {exc}"
+            if self._save_failing:
+                self._status(message)  # already shown once; keep trying quietly
+            else:
+                self._error(message + "\n\nThe window keeps trying every few seconds.")
+            self._save_failing = True
+            self._autosave.start(2 * AUTOSAVE_MS)
             return False
+        self._save_failing = False
         self._backed_up.add(stem)
         doc.mark_saved()
         self.video_list.update_row(self.project, stem, doc.labeled_fraction())
