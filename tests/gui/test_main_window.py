@@ -347,3 +347,4 @@ def test_a_save_after_another_command_changed_the_behaviors_is_refused_not_garbl
     assert "behaviors changed" in window.last_error
     assert window.document.dirty  # the work is still in the window
     assert not project.video("clip0").labels_path.exists()
+    window.document.mark_saved()  # the user gives up these edits (else closing asks what to do)

@@ -154,6 +154,25 @@ def test_a_feature_model_predicts_alone_with_min_bouts_from_the_labels(trained, 
     assert statuses == ["done", "skipped", "skipped"]
 
 
+def test_a_feature_model_whose_training_did_not_finish_is_refused_with_how_to_finish_it(
+    trained, tmp_path
+):
+    import json
+    import shutil
+
+    from ethogram.errors import ModelError
+    from ethogram.infer.predict import Predictor
+
+    project, _ = trained
+    unfinished = tmp_path / project.latest_model("features").name
+    shutil.copytree(project.latest_model("features"), unfinished)
+    metrics = json.loads((unfinished / "metrics.json").read_text())
+    metrics.pop("thresholds", None)  # killed after best.pt, before the final metrics
+    (unfinished / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(ModelError, match="did not finish.*--resume"):
+        Predictor(unfinished)
+
+
 class Killed(BaseException):
     """Stands for ``kill -9``: nothing after it runs, and ``predict`` does not catch it."""
 

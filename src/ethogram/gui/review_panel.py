@@ -134,7 +134,9 @@ class ReviewPanel(QWidget):
         """Show sliders for ``predictions`` (None: say there are none)."""
         while self._grid.count():
             widget = self._grid.takeAt(0).widget()
-            if widget is not None:
+            if widget is not None:  # gone now, not at the next turn of the event loop
+                widget.hide()
+                widget.setParent(None)
                 widget.deleteLater()
         self._sliders, self._values = [], []
         if predictions is None:

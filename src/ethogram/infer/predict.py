@@ -135,6 +135,12 @@ class Predictor:
         else:
             self.class_names = list(metrics.get("class_names") or [])
             self.thresholds = np.asarray(metrics.get("thresholds") or [], np.float32)
+            if not self.class_names or len(self.thresholds) != len(self.class_names):
+                raise ModelError(
+                    f"{self.model_dir}: its metrics.json has no thresholds, so its training did "
+                    f"not finish; finish it with `ethogram train PROJECT --resume "
+                    f"{self.model_dir}` or train again"
+                )
             self.feature_model_dir = self.model_dir
             self.group = None  # known after extraction: the feature extractor's group
             min_bout = {}
