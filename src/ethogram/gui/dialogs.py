@@ -22,10 +22,11 @@ MOUSE_HELP = (
     ("Drag on the time axis or the overview", "Scrub through the video"),
     ("Left-drag on a behavior's row", "Mark the behavior present over the range"),
     ("Right-drag (or Shift+drag) on a row", "Mark it absent over the range"),
-    ("Alt+drag on a row", "Unlabel the range (back to -1)"),
+    ("Alt+drag or middle-drag on a row", "Unlabel the range (back to -1)"),
     ("Drag the edge of a bout", "Move that edge"),
     ("Wheel over the ethogram", "Zoom in and out around the pointer"),
-    ("Wheel / drag over the video", "Zoom and pan the frame (right-click: reset)"),
+    ("Shift+wheel over the ethogram", "Scroll along the video"),
+    ("Wheel / drag over the video", "Zoom and pan the frame (F fits it again)"),
 )
 
 
@@ -72,7 +73,7 @@ class HelpDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(
-            QLabel("Change keys in Edit > Shortcuts. Behavior keys are the digits 0-9.")
+            QLabel("Change keys in Labels > Shortcuts. Behavior keys are the digits 0-9.")
         )
         layout.addWidget(buttons)
 

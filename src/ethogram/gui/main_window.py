@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
             "previous_video": lambda: self.switch_video(-1),
             "zoom_in": lambda: self._zoom(0.5),
             "zoom_out": lambda: self._zoom(2.0),
+            "fit_video": lambda: self.video_view.reset_zoom(),
             "end_keys": self.end_keys,
             "undo": self.undo,
             "redo": self.redo,

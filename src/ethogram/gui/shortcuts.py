@@ -43,6 +43,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("previous_video", "Previous video", ("PgUp",), "Video"),
     ActionSpec("zoom_in", "Zoom the ethogram in", ("=", "+"), "Video"),
     ActionSpec("zoom_out", "Zoom the ethogram out", ("-",), "Video"),
+    ActionSpec("fit_video", "Fit the whole frame in the video view", ("F",), "Video"),
     ActionSpec(
         "end_keys", "Stop labeling with keys (turn every behavior key off)", ("Esc",), "Labels"
     ),
