@@ -292,44 +292,48 @@ def import_labels(
                     f"(it has {ann.behaviors})"
                 )
             planned.append((path, stem, ann, fitted))
-    current: dict[str, np.ndarray | None] = {}
-    results: list[ImportResult] = []
-    for path, stem, ann, fitted in planned:
-        if stem not in current:
-            table = project.read_labels(stem) if mode == "merge" else None
-            current[stem] = None if table is None else table.values
-            step_mode = mode
-        else:
-            step_mode = "merge"  # a second file for the same video adds to the first
-        values, absent = _combine(current[stem], fitted, step_mode)
-        current[stem] = values
-        labeled = (values >= 0).all(axis=1)
-        results.append(
-            ImportResult(
-                source=path,
-                format=ann.format,
-                video=stem,
-                subject=ann.subject,
-                mode=mode,
-                behaviors=list(fitted.mentioned),
-                absent=absent,
-                frames_present={
-                    b: int((values[:, k] == 1).sum()) for k, b in enumerate(behaviors) if k
-                },
-                labeled_frames=int(labeled.sum()),
-                n_frames=len(values),
-                n_points=fitted.n_points,
-                points_mode=fitted.points_mode,
-                skipped_behaviors=list(fitted.skipped_behaviors),
-                clipped=fitted.clipped,
-                notes=list(ann.notes),
+    # Read, merge and write under one hold of the project's lock, so that a label save or a
+    # behavior change by another command cannot land between the read and the write.
+    with project.lock("import-labels"):
+        project.reload()
+        current: dict[str, np.ndarray | None] = {}
+        results: list[ImportResult] = []
+        for path, stem, ann, fitted in planned:
+            if stem not in current:
+                table = project.read_labels(stem) if mode == "merge" else None
+                current[stem] = None if table is None else table.values
+                step_mode = mode
+            else:
+                step_mode = "merge"  # a second file for the same video adds to the first
+            values, absent = _combine(current[stem], fitted, step_mode)
+            current[stem] = values
+            labeled = (values >= 0).all(axis=1)
+            results.append(
+                ImportResult(
+                    source=path,
+                    format=ann.format,
+                    video=stem,
+                    subject=ann.subject,
+                    mode=mode,
+                    behaviors=list(fitted.mentioned),
+                    absent=absent,
+                    frames_present={
+                        b: int((values[:, k] == 1).sum()) for k, b in enumerate(behaviors) if k
+                    },
+                    labeled_frames=int(labeled.sum()),
+                    n_frames=len(values),
+                    n_points=fitted.n_points,
+                    points_mode=fitted.points_mode,
+                    skipped_behaviors=list(fitted.skipped_behaviors),
+                    clipped=fitted.clipped,
+                    notes=list(ann.notes),
+                )
             )
-        )
-    if dry_run:
-        return results
-    backups: dict[str, Path | None] = {}
-    for stem, values in current.items():
-        backups[stem] = project.write_labels(stem, values, behaviors=behaviors)
+        if dry_run:
+            return results
+        backups: dict[str, Path | None] = {}
+        for stem, values in current.items():
+            backups[stem] = project.write_labels(stem, values, behaviors=behaviors)
     last_for_video = {r.video: r for r in results}
     for result in results:
         result.written = True
