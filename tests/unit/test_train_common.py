@@ -84,3 +84,16 @@ def test_fit_stops_early_when_monitor_does_not_improve(tmp_path):
         validate=lambda epoch: {"score": 1.0}, monitor="score", patience=2,
     )  # fmt: skip
     assert result.stopped_early and len(result.history) == 3 and result.best_epoch == 0
+
+
+def test_fit_keeps_the_last_epoch_when_the_monitored_score_is_never_defined(tmp_path, caplog):
+    model, optimizer, train_epoch, _ = _problem()
+    result = fit(
+        tmp_path, model, optimizer, epochs=2, train_epoch=train_epoch,
+        validate=lambda epoch: {"score": float("nan")}, monitor="score",
+    )  # fmt: skip
+    best = load_training_checkpoint(tmp_path / BEST_NAME)
+    assert best["epoch"] == 1 == result.best_epoch
+    for name, weights in model.state_dict().items():
+        assert torch.equal(best["model"][name], weights)
+    assert "never measured" in caplog.text

@@ -23,6 +23,7 @@ metric per epoch.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import time
@@ -39,6 +40,8 @@ from ethogram.errors import ConfigError, ModelError
 from ethogram.io.atomic import atomic_path, atomic_write_text
 from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
 from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "EarlyStopping",
@@ -393,5 +396,26 @@ def fit(
             if log:
                 log(f"early stopping: no improvement of {monitor} for {patience} epochs")
             break
+    if history and not (model_dir / BEST_NAME).is_file():
+        # The monitored score was never defined (e.g. a validation video without a single
+        # frame of some behavior, so no F1): keep the last epoch rather than no model at all.
+        last = int(history[-1]["epoch"])
+        save_checkpoint(
+            model_dir / BEST_NAME,
+            {
+                "model": model.state_dict(),
+                "epoch": last,
+                "best_metric": None,
+                "monitor": monitor,
+                "extra": dict(extra_state()) if extra_state is not None else {},
+            },
+        )
+        result.best_epoch = last
+        logger.warning(
+            "%s was never measured on the validation data, so the last epoch (%d) is kept; "
+            "label more of the validation video(s) for a better choice",
+            monitor,
+            last,
+        )
     result.history = history
     return result
