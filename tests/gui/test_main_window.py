@@ -348,3 +348,18 @@ def test_a_save_after_another_command_changed_the_behaviors_is_refused_not_garbl
     assert window.document.dirty  # the work is still in the window
     assert not project.video("clip0").labels_path.exists()
     window.document.mark_saved()  # the user gives up these edits (else closing asks what to do)
+
+
+def test_after_typing_a_jump_size_the_arrow_keys_step_the_video_again(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.mouseClick(window.transport.jump, Qt.MouseButton.LeftButton)
+    window.transport.jump.lineEdit().selectAll()
+    qtbot.keyClicks(window.transport.jump, "10")
+    qtbot.keyClick(window.transport.jump, Qt.Key.Key_Return)
+    assert window.transport.jump.value() == 10
+    assert QApplication.focusWidget() is not window.transport.jump
+    focus = QApplication.focusWidget() or window
+    qtbot.keyClick(focus, Qt.Key.Key_Right)
+    assert window.player.index == 1

@@ -76,4 +76,5 @@ def run(
         window.close()
         return 0
     window.show()
+    window.setFocus()
     return app.exec()

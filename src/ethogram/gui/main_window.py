@@ -126,6 +126,8 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_labels)
         self.resize(1400, 900)
+        # The window itself holds the keyboard, so arrows, digits and Space reach the shortcuts.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._update_enabled()
 
     # ---- building ----------------------------------------------------------------------------

@@ -78,11 +78,16 @@ class TransportBar(QWidget):
         self.jump.setPrefix("jump ")
         self.jump.setSuffix(" frames")
         self.jump.setToolTip("Frames moved by Ctrl+Left / Ctrl+Right")
+        # Arrow keys step through the video, not this box: it takes the keyboard only when
+        # clicked, and gives it back when its value is entered.
+        self.jump.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.jump.editingFinished.connect(self._give_back_focus)
         self.position = QLabel()
         self.position.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.go_box = QLineEdit()
         self.go_box.setPlaceholderText("go to frame or m:ss (Ctrl+G)")
         self.go_box.setMaximumWidth(190)
+        self.go_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.go_box.returnPressed.connect(self._go)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -91,6 +96,11 @@ class TransportBar(QWidget):
         layout.addWidget(self.jump)
         layout.addWidget(self.position, 1)
         layout.addWidget(self.go_box)
+
+    def _give_back_focus(self) -> None:
+        window = self.window()
+        if window is not None:
+            window.setFocus()
 
     def _go(self) -> None:
         text = self.go_box.text()
