@@ -363,3 +363,18 @@ def test_after_typing_a_jump_size_the_arrow_keys_step_the_video_again(window, qt
     focus = QApplication.focusWidget() or window
     qtbot.keyClick(focus, Qt.Key.Key_Right)
     assert window.player.index == 1
+
+
+def test_labels_changed_by_another_program_meanwhile_are_kept_in_a_backup(window, project):
+    window.paint(1, 0, 5, 1)
+    assert window.save_labels()
+    outside = window.document.values.copy()
+    outside[30:40] = [0, 0, 1]  # e.g. `ethogram import-labels` while the window is open
+    project.write_labels("clip0", outside, backup=False)
+    window.paint(1, 10, 15, 1)
+    assert window.save_labels()
+    assert "changed by another program" in window.last_error
+    (backup,) = (project.video("clip0").labels_path.parent / "backups").iterdir()
+    kept = read_labels(backup, behaviors=project.behaviors).values
+    np.testing.assert_array_equal(kept, outside)
+    np.testing.assert_array_equal(saved_labels(project), window.document.values)

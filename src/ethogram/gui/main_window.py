@@ -69,6 +69,7 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         self._stepping = False
         self.last_error: str | None = None
         self._save_failing = False
+        self._disk_stamp: tuple[int, int] | None = None  # of the open video's label file
 
         self.player = Player(self)
         self.player.frame_changed.connect(self._frame_changed)

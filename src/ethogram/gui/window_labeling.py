@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ethogram.errors import EthogramError
 
 #: Labels are written at most this long after the first unsaved change.
 AUTOSAVE_MS = 1500
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of a file, None if it does not exist: to notice outside edits."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 class LabelingMixin:
@@ -115,12 +126,14 @@ class LabelingMixin:
         if doc is None or self.project is None or self.stem is None or not doc.dirty:
             return True
         stem = self.stem
+        path = self.project.video(stem).labels_path
+        changed_outside = file_stamp(path) != self._disk_stamp
         try:
-            self.project.write_labels(
+            saved = self.project.write_labels(
                 stem,
                 doc.values,
                 behaviors=doc.behaviors,
-                backup=stem not in self._backed_up,
+                backup=stem not in self._backed_up or changed_outside,
                 n_frames=doc.n_frames,
             )
         except EthogramError as exc:
@@ -134,7 +147,14 @@ class LabelingMixin:
             return False
         self._save_failing = False
         self._backed_up.add(stem)
+        self._disk_stamp = file_stamp(path)
         doc.mark_saved()
+        if changed_outside and saved is not None:
+            self._error(
+                f"{path.name} had been changed by another program since this window read it. "
+                f"The window's labels are saved; the other version is kept as {saved}."
+            )
+            return True
         self.video_list.update_row(self.project, stem, doc.labeled_fraction())
         self._status(f"labels of {stem} saved")
         self._update_enabled()

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from ethogram.errors import EthogramError
+from ethogram.gui.window_labeling import file_stamp
 from ethogram.labeling import KeyLabeler, LabelDocument
 
 
@@ -128,6 +129,7 @@ class ProjectsMixin:
                 if table is not None
                 else empty_labels(n_frames, self.project.behaviors)
             )
+            self._disk_stamp = file_stamp(record.labels_path)
             self.document = LabelDocument(
                 values,
                 self.project.behaviors,
