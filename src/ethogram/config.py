@@ -251,6 +251,42 @@ class PostprocessSettings(_Strict):
     )
 
 
+class ClusterSettings(_Strict):
+    """``ethogram predict --executor slurm|local``: how prediction jobs are submitted (submitit)."""
+
+    partition: str | None = Field(
+        None, description="SLURM partition (None: the cluster's default partition)."
+    )
+    time_min: int = Field(
+        240, ge=1, description="Time limit of each job in minutes (SLURM --time; local too)."
+    )
+    gpus: int = Field(0, ge=0, description="GPUs per job (0: CPU only).")
+    cpus: int = Field(2, ge=1, description="CPU cores per job (SLURM --cpus-per-task).")
+    mem_gb: float = Field(8.0, gt=0, description="Memory per job in GB (SLURM --mem).")
+    jobs_at_once: int = Field(
+        4,
+        ge=1,
+        description="Jobs running at once (--jobs-at-once); the videos are split into "
+        "this many jobs.",
+    )
+    extra_sbatch: list[str] = Field(
+        default_factory=list,
+        description="Extra #SBATCH lines, each 'key=value' or 'key' (e.g. 'account=lab', "
+        "'qos=long', 'exclusive'), passed as --key=value.",
+    )
+
+    @field_validator("extra_sbatch")
+    @classmethod
+    def _sbatch_lines(cls, value: list[str]) -> list[str]:
+        for line in value:
+            key = line.removeprefix("#SBATCH").strip().removeprefix("--").split("=", 1)[0]
+            if not key or not all(c.isalnum() or c in "-_" for c in key):
+                raise ValueError(
+                    f"expected sbatch options such as 'account=lab' or 'exclusive', got {line!r}"
+                )
+        return value
+
+
 class Settings(_Strict):
     """All settings of a project run."""
 
@@ -262,6 +298,7 @@ class Settings(_Strict):
     train: TrainSettings = TrainSettings()
     sequence: SequenceSettings = SequenceSettings()
     postprocess: PostprocessSettings = PostprocessSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
 
 PRESET_ALIASES = {"deg_f": "fast", "deg_m": "medium", "deg_s": "slow"}

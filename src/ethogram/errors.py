@@ -34,3 +34,7 @@ class ModelError(EthogramError):
 
 class FlowError(EthogramError):
     """Optical flow cannot be computed for the given input."""
+
+
+class ClusterError(EthogramError):
+    """Jobs cannot be submitted or tracked (no submitit, an unknown executor, a bad job folder)."""

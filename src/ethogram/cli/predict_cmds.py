@@ -30,6 +30,12 @@ the exit code is then 2.
 
 The model is the project's newest sequence model (else its newest feature extractor), or --model.
 Thresholds and minimum bout lengths come from the model.
+
+With --executor slurm (or local) the videos are split into jobs of a submitit job array, at most
+--jobs-at-once running together; SLURM options come from the project's cluster.* settings. A
+video that fails is tried once more; the command waits with one progress bar (or returns at once
+with --no-wait) and `ethogram status PROJECT` shows what is done, running and failed. Needs
+submitit: pip install 'ethogram[cluster]'. See docs/cluster.md.
 """)
 
 EPILOG = """Examples:
@@ -39,6 +45,8 @@ EPILOG = """Examples:
   ethogram predict mice_project new_session.mp4 more_videos/ --out predictions/
 
   ethogram predict mice_project --model mice_project/models/250101_120000_sequence_tgmj --overwrite
+
+  ethogram predict mice_project videos/ --executor slurm --jobs-at-once 8 --no-wait
 """
 
 
@@ -56,21 +64,54 @@ def predict(
         None, "--model", "-m", help="Model folder (path or name in PROJECT/models)."
     ),
     device: str = typer.Option(None, "--device", help="auto, cpu or cuda (default: the model's)."),
+    executor: str = typer.Option(
+        None,
+        "--executor",
+        help="Run as a submitit job array: slurm, or local (processes on this machine).",
+    ),
+    jobs_at_once: int = typer.Option(
+        None, "--jobs-at-once", min=1, help="Jobs running at once (default: cluster.jobs_at_once)."
+    ),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="With --executor: return once the jobs are submitted."
+    ),
 ) -> None:
     from ethogram.infer.predict import predict as run_predict
     from ethogram.infer.predict import summary_line
     from ethogram.project import Project
 
+    if executor is None and (jobs_at_once is not None or no_wait):
+        raise typer.BadParameter("needs --executor local or slurm", param_hint="--jobs-at-once")
     project = Project.open(project_path)
-    results = run_predict(
-        project,
-        videos or None,
-        out=out,
-        overwrite=overwrite or recompute_features,
-        model=model,
-        device=device,
-        recompute_features=recompute_features,
-    )
+    if executor is not None:
+        from ethogram.infer.cluster import predict_on_cluster
+
+        run_dir, results = predict_on_cluster(
+            project,
+            videos or None,
+            executor=executor,
+            out=out,
+            overwrite=overwrite or recompute_features,
+            model=model,
+            device=device,
+            recompute_features=recompute_features,
+            jobs_at_once=jobs_at_once,
+            wait=not no_wait,
+        )
+        if no_wait:
+            typer.echo(f"Jobs submitted; records in {run_dir}")
+            typer.echo(f"See their progress with: ethogram status {project_path}")
+            return
+    else:
+        results = run_predict(
+            project,
+            videos or None,
+            out=out,
+            overwrite=overwrite or recompute_features,
+            model=model,
+            device=device,
+            recompute_features=recompute_features,
+        )
     for result in results:
         if result.status == "failed":
             typer.secho(f"failed: {result.target.video.name}: {result.reason}", fg="red", err=True)
@@ -89,6 +130,39 @@ def predict(
 predict.__doc__ = HELP
 
 
+STATUS_HELP = unwrap_help("""Show what the cluster prediction runs of a project (`ethogram predict
+--executor`) have done: per run, the videos done, running, queued and failed, with the reason of
+each failure. Runs are kept in PROJECT/.ethogram/jobs/.
+""")
+
+
+def status(
+    project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
+    all_runs: bool = typer.Option(False, "--all", help="Every run, not only the latest."),
+) -> None:
+    from ethogram.infer.cluster_record import list_runs, run_status
+    from ethogram.project import Project
+
+    project = Project.open(project_path)
+    runs = list_runs(project.root)
+    if not runs:
+        typer.echo(f"No cluster runs in {project.root} (ethogram predict PROJECT --executor ...)")
+        return
+    for run_dir in runs if all_runs else runs[-1:]:
+        report = run_status(run_dir)
+        typer.echo(report.summary())
+        if report.running:
+            typer.echo("  running: " + ", ".join(report.running))
+        if report.queued:
+            typer.echo("  queued: " + ", ".join(report.queued))
+        for name, reason in report.failed.items():
+            typer.secho(f"  failed: {name}: {reason}", fg="red")
+
+
+status.__doc__ = STATUS_HELP
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``predict`` command to ``app``."""
+    """Add the ``predict`` and ``status`` commands to ``app``."""
     app.command("predict", help=HELP, epilog=EPILOG)(predict)
+    app.command("status", help=STATUS_HELP)(status)

@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -403,6 +403,8 @@ def predict(
     progress: bool = True,
     device: str | None = None,
     recompute_features: bool = False,
+    targets: Sequence[VideoTarget] | None = None,
+    on_result: Callable[[VideoResult], None] | None = None,
 ) -> list[VideoResult]:
     """Predict many videos with one model; failures are recorded, not raised.
 
@@ -425,6 +427,11 @@ def predict(
         ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
     recompute_features
         Extract features again even where the outputs files hold them.
+    targets
+        The videos and their output folders, already collected (:func:`collect_targets`);
+        then ``paths`` and ``out`` are not used.
+    on_result
+        Called with each video's result as soon as it is known (e.g. to record progress).
 
     Returns
     -------
@@ -436,7 +443,8 @@ def predict(
     if project is not None and not isinstance(project, Project):
         project = Project.open(project)
     model_dir = resolve_model_dir(project, model)
-    targets = collect_targets(project, paths, out)
+    if targets is None:
+        targets = collect_targets(project, paths, out)
     predictor = Predictor(model_dir, device=device, label_arrays=project_labels(project))
     results: list[VideoResult] = []
     from ethogram.progress import progress_bar
@@ -455,6 +463,8 @@ def predict(
             except Exception as exc:  # one bad video must not stop the others
                 elapsed = time.perf_counter() - started
                 results.append(VideoResult(target, "failed", _reason(exc), seconds=elapsed))
+            if on_result is not None:
+                on_result(results[-1])
             bar.advance()
     return results
 
