@@ -28,19 +28,13 @@ import pandas as pd
 from ethogram.bouts import find_bouts
 from ethogram.errors import ConfigError, LabelError
 from ethogram.io.atomic import atomic_path
+from ethogram.io.bouts_table import COLUMNS as BOUTS_TABLE_COLUMNS
+from ethogram.io.bouts_table import SECONDS_DECIMALS
 from ethogram.io.labels import read_labels, validate_values
 
-BOUT_COLUMNS = [
-    "behavior",
-    "start_frame",
-    "end_frame",
-    "duration_frames",
-    "start_s",
-    "end_s",
-    "duration_s",
-]
-# times in seconds are rounded to a microsecond: 46.266204, not 46.266203999999995
-SECONDS_DECIMALS = 6
+# The bouts table is one of the label formats (io/bouts_table.py); summaries write the same one.
+# Times in seconds are rounded to a microsecond: 46.266204, not 46.266203999999995.
+BOUT_COLUMNS = BOUTS_TABLE_COLUMNS
 SUMMARY_COLUMNS = [
     "video",
     "behavior",

@@ -20,26 +20,10 @@ from ethogram.gui.main_window import MainWindow  # noqa: E402
 from ethogram.io.labels import read_labels  # noqa: E402
 from ethogram.labeling import disagreement_runs, uncertain_runs  # noqa: E402
 from ethogram.project import Project  # noqa: E402
+from tests.integration.test_end_to_end import TINY as E2E_TINY  # noqa: E402
 
 N_FRAMES = 120
-TINY = (
-    "device=cpu",
-    "features.arch=resnet18",
-    "train.epochs=1",
-    "train.stream_epochs=0",
-    "train.steps_per_epoch=2",
-    "train.batch_size=4",
-    "features.pretrained=false",
-    "features.width=0.25",
-    "features.input_size=32",
-    "features.n_flows=2",
-    "flow.size=32",
-    "sequence.epochs=2",
-    "sequence.window=32",
-    "sequence.hidden=8",
-    "sequence.n_filters=4",
-    "sequence.steps_per_epoch=2",
-)
+TINY = ("device=cpu", *E2E_TINY)  # the end-to-end test's tiny networks
 JOB_TIMEOUT_MS = 300_000
 
 
