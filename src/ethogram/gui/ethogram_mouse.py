@@ -2,7 +2,8 @@
 
 The widget (:mod:`ethogram.gui.ethogram_view`) passes positions, buttons and modifiers here and
 acts on the answers: which drag starts (:func:`start_drag`), which label edit a drag would make
-(:func:`drag_op`), where the detail window goes (:func:`autoscroll_window`, :func:`wheel_window`).
+(:func:`drag_op`), where the detail window goes (:func:`autoscroll_window`, :func:`wheel_window`)
+and what the tooltip says (:func:`describe_point`).
 Only Qt's button and modifier enums are used, so this runs without events or a display.
 """
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt
 
 from ethogram.bouts import find_bouts
 from ethogram.gui.ethogram_geometry import EthogramGeometry
+from ethogram.gui.ethogram_render import Row, format_time
 
 EDGE_GRAB_PX = 4  # a press this close to a bout's edge moves the edge
 DRAG_THRESHOLD_PX = 3  # a press that moves less than this is a click (seek), not a paint
@@ -265,3 +267,60 @@ def wheel_window(
     if new_span == span and notches > 0:
         new_span = geo.clamped_span(span - 1)
     return round(anchor - (anchor - start) * new_span / span), new_span
+
+
+def describe_point(
+    geo: EthogramGeometry,
+    x: float,
+    y: float,
+    names: list[str],
+    fps: float | None,
+    labels: np.ndarray | None,
+    probabilities: np.ndarray | None,
+    predictions: np.ndarray | None,
+) -> str:
+    """What is under widget point (x, y): frame, time and, on a row, its values (the tooltip).
+
+    Parameters
+    ----------
+    geo : EthogramGeometry
+        The widget's layout and detail window.
+    x, y : float
+        Widget point.
+    names : list of str
+        Behavior names.
+    fps : float or None
+        Frame rate, for the time; None leaves it out.
+    labels, probabilities, predictions : numpy.ndarray or None
+        (T, K) arrays shown by the widget.
+
+    Returns
+    -------
+    str
+        "frame N  (m:ss.s)" and, over a behavior's row, a line of its name and values;
+        "" off the strips.
+    """
+    area = geo.area_at(x, y)
+    if area is None:
+        return ""
+    frame = geo.overview_x_to_frame(x) if area == "overview" else geo.detail_x_to_frame(x)
+    text = f"frame {frame}"
+    if fps:
+        text += f"  ({format_time(frame, fps, fractional=True)})"
+    if area == "overview":
+        k = int((y - geo.overview.y) // max(geo.overview_row_px, 1))
+        row = Row("label", k, 0, 0) if 0 <= k < len(names) else None
+    else:
+        row = geo.row_at(y)
+    if row is None:
+        return text
+    b = row.behavior
+    parts = [names[b]]
+    if labels is not None:
+        value = int(labels[frame, b])
+        parts.append({1: "labeled present", 0: "labeled absent"}.get(value, "unlabeled"))
+    if probabilities is not None:
+        parts.append(f"p = {probabilities[frame, b]:.2f}")
+    if predictions is not None:
+        parts.append("predicted" if predictions[frame, b] > 0 else "not predicted")
+    return text + "\n" + ", ".join(parts)

@@ -6,8 +6,11 @@ behavior a label row, a probability row shaded by p (when probabilities are set)
 thresholded-prediction row (when predictions are set). Behavior names sit on the left.
 
 Every strip is reduced to one value per pixel column and drawn as one image
-(:mod:`ethogram.gui.ethogram_render`), so cost does not grow with the number of bouts or frames;
-moving the current frame inside the detail window only repaints two narrow columns.
+(:mod:`ethogram.gui.ethogram_render`, :mod:`ethogram.gui.ethogram_paint`), so cost does not grow
+with the number of bouts or frames; moving the current frame inside the detail window only
+repaints two narrow columns. Layout and frame <-> pixel mapping live in
+:mod:`ethogram.gui.ethogram_geometry`, what the mouse means in :mod:`ethogram.gui.ethogram_mouse`;
+this module holds the widget: its state, its public API and its Qt events.
 
 Mouse: see :class:`EthogramView`. The widget never takes keyboard focus, so the window's shortcuts
 keep working while the user drags here.
@@ -37,6 +40,7 @@ from ethogram.gui.ethogram_mouse import (
     Drag,
     LabelOp,
     autoscroll_window,
+    describe_point,
     drag_frame,
     drag_op,
     over_edge,
@@ -55,7 +59,6 @@ from ethogram.gui.ethogram_paint import (
     render_detail,
     render_overview,
 )
-from ethogram.gui.ethogram_render import Row, format_time
 
 
 class EthogramView(QWidget):
@@ -466,31 +469,9 @@ class EthogramView(QWidget):
 
         Shown as the tooltip.
         """
-        geo = self._geo
-        area = geo.area_at(x, y)
-        if area is None:
-            return ""
-        frame = geo.overview_x_to_frame(x) if area == "overview" else geo.detail_x_to_frame(x)
-        text = f"frame {frame}"
-        if self._fps:
-            text += f"  ({format_time(frame, self._fps, fractional=True)})"
-        if area == "overview":
-            k = int((y - geo.overview.y) // max(geo.overview_row_px, 1))
-            row = Row("label", k, 0, 0) if 0 <= k < len(self._names) else None
-        else:
-            row = geo.row_at(y)
-        if row is None:
-            return text
-        b = row.behavior
-        parts = [self._names[b]]
-        if self._labels is not None:
-            value = int(self._labels[frame, b])
-            parts.append({1: "labeled present", 0: "labeled absent"}.get(value, "unlabeled"))
-        if self._probs is not None:
-            parts.append(f"p = {self._probs[frame, b]:.2f}")
-        if self._preds is not None:
-            parts.append("predicted" if self._preds[frame, b] > 0 else "not predicted")
-        return text + "\n" + ", ".join(parts)
+        return describe_point(
+            self._geo, x, y, self._names, self._fps, self._labels, self._probs, self._preds
+        )
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
