@@ -13,7 +13,7 @@ HELP = unwrap_help("""Label videos and review predictions in a window.
 
 Opens PROJECT (an ethogram or DeepEthogram project folder), or an empty window from which to
 create or open one. Labels save by themselves within two seconds of every change. Press F1 in
-the window for every shortcut. Needs the `gui` extra: pip install 'ethogram[gui]'.
+the window for every shortcut. Needs the `gui` extra: pip install 'ethogram\\[gui]'.
 
 With --screenshot the window is drawn into a PNG file and the command exits (for docs and
 tests; works without a screen when QT_QPA_PLATFORM=offscreen).

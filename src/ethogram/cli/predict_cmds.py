@@ -35,7 +35,7 @@ With --executor slurm (or local) the videos are split into jobs of a submitit jo
 --jobs-at-once running together; SLURM options come from the project's cluster.* settings. A
 video that fails is tried once more; the command waits with one progress bar (or returns at once
 with --no-wait) and `ethogram status PROJECT` shows what is done, running and failed. Needs
-submitit: pip install 'ethogram[cluster]'. See docs/cluster.md.
+submitit: pip install 'ethogram\\[cluster]'. See docs/cluster.md.
 """)
 
 EPILOG = """Examples:
