@@ -84,3 +84,23 @@ def test_resume_trains_the_later_stages_with_the_interrupted_runs_settings(tmp_p
     assert result.model_dir("features") == interrupted
     sequence = read_settings(result.model_dir("sequence") / "config.yaml").sequence
     assert (sequence.epochs, sequence.window, sequence.hidden) == (1, 24, 8)  # not the preset's
+
+
+def test_a_stage_summary_says_where_validation_came_from_and_whether_it_was_refit(tmp_path):
+    import json
+
+    from ethogram.train.pipeline import stage_result
+
+    folder = tmp_path / "261206_000000_features_x"
+    folder.mkdir()
+    metrics = {"stage": "features", "val": {"f1_macro": 0.9125}, "refit": {"epochs": 10},
+               "validation": {"mode": "blocks", "reason": "..."}}  # fmt: skip
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    line = stage_result("features", folder).summary()
+    assert "(validation macro F1 0.912 on blocks inside the videos)" in line
+    assert "(refit on every labeled frame)" in line
+    metrics.update(validation={"mode": "videos"})
+    del metrics["refit"]
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    line = stage_result("features", folder).summary()
+    assert "on whole videos)" in line and "refit" not in line
