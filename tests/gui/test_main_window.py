@@ -378,3 +378,37 @@ def test_labels_changed_by_another_program_meanwhile_are_kept_in_a_backup(window
     kept = read_labels(backup, behaviors=project.behaviors).values
     np.testing.assert_array_equal(kept, outside)
     np.testing.assert_array_equal(saved_labels(project), window.document.values)
+
+
+def _drop(window, paths):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    action, buttons = Qt.DropAction.CopyAction, Qt.MouseButton.NoButton
+    modifiers = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(window.rect().center(), action, mime, buttons, modifiers)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(window.rect().center()), action, mime, buttons, modifiers)
+    QApplication.sendEvent(window, drop)
+
+
+def test_dropping_videos_adds_them_and_names_what_is_not_a_video(window, project, tmp_path):
+    new = make_video(tmp_path / "dropped.mp4", n_frames=N_FRAMES, seed=5)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    _drop(window, [new, notes])
+    assert window.video_list.stems == ["clip0", "clip1", "dropped"]
+    assert "dropped" in [v.stem for v in Project.open(project.root).videos]
+    assert "notes.txt" in window.last_error and "dropped" not in window.last_error
+
+
+def test_dropping_a_project_folder_opens_it(window, tmp_path):
+    other = Project.create(tmp_path / "other", ["sniff"])
+    other.add_video(make_video(tmp_path / "o.mp4", n_frames=N_FRAMES, seed=7))
+    _drop(window, [other.root])
+    assert window.project.root == other.root
+    assert window.video_list.stems == ["o"] and window.stem == "o"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -118,6 +118,7 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         )
         # The video and the ethogram get the room; the job log is there when needed.
         self.resizeDocks([jobs_dock], [150], Qt.Orientation.Vertical)
+        self.setAcceptDrops(True)  # videos to add, or a project folder to open
         self._make_menus()
         self._why = QLabel()
         self._reasons: tuple[str | None, str | None] = ("open a project first",) * 2
@@ -329,6 +330,16 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         box = QMessageBox(QMessageBox.Icon.Warning, "ethogram", text, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if not self.flush():

@@ -74,6 +74,34 @@ class ProjectsMixin:
             self.open_video(added[0])
         return added
 
+    def open_dropped(self, paths: list[str | Path]) -> None:
+        """Files or folders dropped on the window: a project folder opens, videos are added.
+
+        Anything else is named in a message; nothing is added from a drop that mixes a
+        project folder with other files.
+        """
+        from ethogram.project_config import CONFIG_NAME
+        from ethogram.video_record import VIDEO_SUFFIXES
+
+        paths = [Path(p) for p in paths]
+        projects = [p for p in paths if (p / CONFIG_NAME).is_file()]
+        if projects:
+            if len(paths) > 1:
+                self._error("Drop one project folder, or video files, not both at once.")
+                return
+            self.open_project(projects[0])
+            return
+        videos = [p for p in paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
+        others = [p.name for p in paths if p not in videos]
+        if videos:
+            self.add_videos(videos)
+        if others:
+            self._error(
+                "Not a video or a project folder, so not added: "
+                + ", ".join(others)
+                + f"\n(videos: {', '.join(VIDEO_SUFFIXES)})"
+            )
+
     def open_video(self, stem: str, wait: bool = True) -> bool:
         """Show video ``stem`` with its labels and predictions.
 
