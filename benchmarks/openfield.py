@@ -73,11 +73,9 @@ def _score(predictor, video: Path, truth: np.ndarray, first: int, out: Path, fps
 
 def run_config(name: str, overrides: list[str], preset: str, fraction: float, root: Path) -> dict:
     """Train one configuration on the first ``fraction`` of the video; score the rest."""
-    from ethogram.infer.extract import extract_project
     from ethogram.infer.predict import Predictor, project_labels
     from ethogram.project import Project
-    from ethogram.train.features import train_features
-    from ethogram.train.sequence import train_sequence
+    from ethogram.train.pipeline import train_project
 
     project = Project.create(root / name, BEHAVIORS)
     record = project.add_video(root / VIDEO.name)
@@ -88,18 +86,10 @@ def run_config(name: str, overrides: list[str], preset: str, fraction: float, ro
     partial = truth.copy()
     partial[first:] = -1
     project.write_labels(record.stem, partial, n_frames=n_frames)
-    settings = project.settings(preset, overrides)
-    seconds = {}
     start = time.perf_counter()
-    feature_dir = train_features(project, settings, progress=False)
-    seconds["train_features"] = time.perf_counter() - start
-    start = time.perf_counter()
-    extract_project(project, model_dir=feature_dir, progress=False)
-    seconds["extract"] = time.perf_counter() - start
-    start = time.perf_counter()
-    sequence_dir = train_sequence(project, settings, feature_model_dir=feature_dir, progress=False)
-    seconds["train_sequence"] = time.perf_counter() - start
-    seconds["training_total"] = sum(seconds.values())
+    trained = train_project(project, preset=preset, overrides=overrides, progress=False)
+    seconds = {"training_total": time.perf_counter() - start}
+    feature_dir, sequence_dir = trained.model_dir("features"), trained.model_dir("sequence")
     out = {"overrides": overrides, "seconds": seconds, "scored_frames": [first, n_frames]}
     outputs = root / f"{name}_outputs"
     outputs.mkdir()
