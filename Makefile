@@ -13,7 +13,7 @@ $(BIN)/python:
 # Reinstall when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev,gui,nwb,cluster]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,gui,nwb,cluster,onnx]"
 	touch $@
 
 install: $(VENV)/.installed

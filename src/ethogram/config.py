@@ -292,6 +292,11 @@ class Settings(_Strict):
 
     preset: str = "fast"
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    runtime: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="What runs the feature extractor when predicting: torch, or onnx "
+        "(onnxruntime on the CPU, faster; pip install 'ethogram[onnx]'; see docs/cluster.md).",
+    )
     seed: int = 0
     flow: FlowSettings = FlowSettings()
     features: FeatureSettings = FeatureSettings()

@@ -79,7 +79,10 @@ def test_without_the_gui_extra_the_command_says_how_to_install_it(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("command", "extra"), [("gui", "gui"), ("predict", "cluster")])
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [("gui", "gui"), ("predict", "cluster"), ("predict", "onnx"), ("export-model", "onnx")],
+)
 def test_help_shows_the_install_command_with_its_extra(command, extra):
     result = run_cli(command, "--help")
     text = " ".join(result.stdout.split())  # the help is wrapped to the terminal's width

@@ -6,6 +6,8 @@ poor; the test checks that every stage runs and writes files in the right format
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,3 +188,66 @@ def test_evaluating_a_predict_out_folder_uses_its_probabilities_and_skips_bout_t
     # the outputs files name the model: its training curves and settings join the report
     assert (tmp_path / "ev" / "figures" / "training_curves.png").is_file()
     assert "Model settings (config.yaml)" in (tmp_path / "ev" / "report.html").read_text()
+
+
+def test_onnx_runtime_predicts_what_torch_predicts(trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from ethogram.infer.onnx_export import read_export_record, stale_reason
+
+    project, samples, _ = trained
+    held_out = samples[3].video_path
+    result = invoke("export-model", project.root)
+    assert result.exit_code == 0, result.output
+    feature_dir = project.latest_model("features")
+    assert (feature_dir / "features.onnx").is_file() and stale_reason(feature_dir) is None
+    record = read_export_record(feature_dir)
+    assert record["model_id"] == feature_dir.name
+    assert record["statistics_inputs"][0].startswith("motion.")  # features.video_norm=flow
+    outs = {}
+    for runtime in ("torch", "onnx"):
+        out = tmp_path / runtime
+        result = invoke("predict", project.root, held_out, "--out", out, "--runtime", runtime)
+        assert result.exit_code == 0, result.output
+        outs[runtime] = out
+    stem = held_out.stem
+    _check_prediction_files(outs["onnx"], stem, N_FRAMES)
+    for group, names in (("resnet18", ["P", "spatial_features", "flow_features"]), ("tgmj", ["P"])):
+        expected = read_outputs(outs["torch"] / f"{stem}_outputs.h5", group, names)
+        found = read_outputs(outs["onnx"] / f"{stem}_outputs.h5", group, names)
+        for name in names:
+            np.testing.assert_allclose(found[name], expected[name], atol=1e-4, err_msg=name)
+    torch_csv, onnx_csv = (read_labels(o / f"{stem}_predictions.csv").values for o in outs.values())
+    assert (torch_csv == onnx_csv).all(axis=1).mean() >= 0.995
+
+
+def test_a_stale_onnx_export_is_made_again_before_predicting(trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    import shutil
+
+    from ethogram.infer.onnx_export import read_export_record, stale_reason
+
+    project, samples, _ = trained
+    feature_dir = tmp_path / "features_copy"
+    shutil.copytree(project.latest_model("features"), feature_dir)
+    assert invoke("export-model", project.root, "--model", feature_dir).exit_code == 0
+    before = read_export_record(feature_dir)
+    with open(feature_dir / "config.yaml", "a") as f:
+        f.write("# edited\n")  # the settings file is not the one the export came from
+    assert "config.yaml changed since the export" in stale_reason(feature_dir)
+    result = invoke("predict", project.root, samples[3].video_path, "--out", tmp_path / "p",
+                    "--model", feature_dir, "--runtime", "onnx")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert stale_reason(feature_dir) is None
+    assert read_export_record(feature_dir)["sources"] != before["sources"]
+
+
+def test_the_onnx_runtime_without_onnxruntime_says_how_to_install_it(trained, monkeypatch):
+    from ethogram.errors import EthogramError
+    from ethogram.infer.predict import predict
+
+    project, _, _ = trained
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
+    with pytest.raises(EthogramError, match=r"pip install 'ethogram\[onnx\]'"):
+        predict(project, runtime="onnx", progress=False)

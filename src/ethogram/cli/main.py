@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ethogram.cli.train_cmd",
     "ethogram.cli.extract_cmd",
     "ethogram.cli.predict_cmds",
+    "ethogram.cli.export_cmd",
     "ethogram.cli.summarize_cmd",
     "ethogram.cli.evaluate_cmd",
     "ethogram.cli.interop_cmds",

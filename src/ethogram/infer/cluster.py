@@ -200,6 +200,7 @@ def _predict_indices(run_path: Path, run: dict, indices: list[int], attempt: int
             progress=False,
             device=run.get("device"),
             recompute_features=bool(run.get("recompute_features")),
+            runtime=run.get("runtime"),
             on_result=_recorder(run_path, index_of, attempt, final),
         )
         if attempt >= record.MAX_ATTEMPTS:
@@ -254,6 +255,7 @@ def predict_on_cluster(
     model: str | Path | None = None,
     device: str | None = None,
     recompute_features: bool = False,
+    runtime: str | None = None,
     jobs_at_once: int | None = None,
     wait: bool = True,
     progress: bool = True,
@@ -266,8 +268,9 @@ def predict_on_cluster(
     ----------
     project
         A :class:`~ethogram.project.Project` or its folder (the bookkeeping goes under it).
-    paths, out, overwrite, model, device, recompute_features
-        As for :func:`ethogram.infer.predict.predict`.
+    paths, out, overwrite, model, device, recompute_features, runtime
+        As for :func:`ethogram.infer.predict.predict`. With the ONNX runtime the model is
+        exported (if needed) before the jobs start, so that they do not all export it.
     executor
         ``local`` (processes on this machine) or ``slurm``.
     jobs_at_once
@@ -300,6 +303,13 @@ def predict_on_cluster(
     if submitit_executor is None:
         _submitit()  # say how to install it before anything is written
     model_dir = resolve_model_dir(project, model)
+    runtime = runtime or project.settings().runtime
+    if runtime == "onnx":
+        from ethogram.infer.onnx_runtime import check_runtime, ensure_export
+        from ethogram.infer.predict import Predictor
+
+        check_runtime(runtime)
+        ensure_export(Predictor(model_dir, device="cpu").feature_model_dir)
     targets = collect_targets(project, paths, out)
     run_dir = record.new_run(
         project.root,
@@ -310,6 +320,7 @@ def predict_on_cluster(
             "overwrite": overwrite,
             "recompute_features": recompute_features,
             "device": device,
+            "runtime": runtime,
             "jobs_at_once": jobs_at_once,
             "threads": _threads(executor, settings, jobs_at_once),
             "videos": [

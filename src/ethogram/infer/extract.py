@@ -64,6 +64,10 @@ class FeatureModel:
         Its model folder.
     device
         Torch device.
+    onnx
+        With ``runtime="onnx"``: the :class:`~ethogram.infer.onnx_runtime.OnnxFeatures` session
+        that computes features instead of ``model`` (which still measures the per-video
+        batch-norm statistics).
     """
 
     model: Any
@@ -72,6 +76,12 @@ class FeatureModel:
     thresholds: np.ndarray
     model_dir: Path
     device: Any
+    onnx: Any = None
+
+    @property
+    def runtime(self) -> str:
+        """``torch`` or ``onnx``: what runs the networks on frames."""
+        return "torch" if self.onnx is None else "onnx"
 
     @property
     def name(self) -> str:
@@ -84,7 +94,9 @@ class FeatureModel:
         return self.model_dir.name
 
 
-def load_feature_model(model_dir: str | Path, device: str | None = None) -> FeatureModel:
+def load_feature_model(
+    model_dir: str | Path, device: str | None = None, runtime: str = "torch"
+) -> FeatureModel:
     """Load a trained feature extractor from its model folder.
 
     Parameters
@@ -94,6 +106,9 @@ def load_feature_model(model_dir: str | Path, device: str | None = None) -> Feat
         ``best.pt``, ``metrics.json``).
     device
         ``auto``, ``cpu`` or ``cuda`` (default: the model's setting).
+    runtime
+        ``torch``, or ``onnx`` to compute features with onnxruntime on the CPU
+        (:mod:`ethogram.infer.onnx_runtime`; the folder's export is made if missing or stale).
 
     Returns
     -------
@@ -103,7 +118,13 @@ def load_feature_model(model_dir: str | Path, device: str | None = None) -> Feat
     ------
     ModelError
         If the folder is missing, is not a finished feature model, or its weights do not fit.
+    EthogramError
+        With ``runtime="onnx"`` if onnxruntime is not installed.
     """
+    if runtime != "torch":
+        from ethogram.infer.onnx_runtime import check_runtime
+
+        check_runtime(runtime)
     from ethogram.config import read_settings
     from ethogram.models.build import build_feature_model
     from ethogram.models.checkpoint import load_training_checkpoint, load_weights
@@ -146,7 +167,12 @@ def load_feature_model(model_dir: str | Path, device: str | None = None) -> Feat
     model = build_feature_model(settings, len(class_names))
     load_weights(model, best)  # ModelError naming the first mismatched key
     model.to(torch_device).eval()
-    return FeatureModel(model, settings, class_names, thresholds, model_dir, torch_device)
+    onnx = None
+    if runtime == "onnx":
+        from ethogram.infer.onnx_runtime import OnnxFeatures
+
+        onnx = OnnxFeatures.load(model_dir)
+    return FeatureModel(model, settings, class_names, thresholds, model_dir, torch_device, onnx)
 
 
 # ---- one video ----------------------------------------------------------------------------------
@@ -161,15 +187,30 @@ def _copy_other_groups(old_path: Path, new_file, group: str) -> None:
                 old.copy(old[name], new_file, name=name)
 
 
-def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray):
+def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray, statistics=None):
+    """``(P, logits, spatial_features, flow_features)`` of a batch of stacks, as numpy arrays.
+
+    With the ONNX runtime, ``statistics`` are the batch-norm statistics of the video (default:
+    the torch model's current ones).
+    """
     import torch
 
     from ethogram.data.preprocess import flow_to_tensor, rgb_to_tensor
     from ethogram.nn.fusion import predict_two_stream
     from ethogram.nn.registry import is_3d
 
-    device = feature_model.device
     feat = feature_model.settings.features
+    if feature_model.onnx is not None:
+        from ethogram.infer.onnx_runtime import torch_statistics
+
+        if statistics is None:
+            names = feature_model.onnx.statistics_inputs
+            statistics = torch_statistics(feature_model.model, names)
+        logits, spatial, motion = feature_model.onnx.run(
+            rgb_to_tensor(rgb, is_3d(feat.arch)).numpy(), flow_to_tensor(flow).numpy(), statistics
+        )
+        return 1.0 / (1.0 + np.exp(-logits)), logits, spatial, motion
+    device = feature_model.device
     inputs = (rgb_to_tensor(rgb, is_3d(feat.arch), device), flow_to_tensor(flow, device))
     with torch.inference_mode():
         out = predict_two_stream(feature_model.model, *inputs, mirror=feat.mirror_average)
@@ -351,6 +392,12 @@ def extract_video(
         n_frames = len(reader)
         pre = FramePreprocessor(settings, source=str(video_path), background=background)
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)
+        video_stats = None
+        if feature_model.onnx is not None:  # the video's statistics, measured above
+            from ethogram.infer.onnx_runtime import torch_statistics
+
+            names = feature_model.onnx.statistics_inputs
+            video_stats = torch_statistics(feature_model.model, names)
         with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as f:
             if out_path.exists():
                 _copy_other_groups(out_path, f, group)
@@ -371,7 +418,7 @@ def extract_video(
                 nonlocal written
                 while (ready := stacks.take(BATCH_SIZE)) is not None:
                     first, rgb, flow = ready
-                    outputs = _run_batch(feature_model, rgb, flow)
+                    outputs = _run_batch(feature_model, rgb, flow, video_stats)
                     for name, values in zip(FEATURE_DATASETS, outputs, strict=True):
                         data[name][first : first + len(values)] = values
                     written = first + len(rgb)

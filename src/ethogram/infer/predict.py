@@ -108,9 +108,18 @@ class Predictor:
         Labels used to estimate minimum bout lengths when the model does not record them
         (feature models): usually the project's labels. A list of arrays, or a function
         returning one (called only if needed).
+    runtime
+        ``torch`` or ``onnx``: what runs the feature extractor (default: the model's
+        ``runtime`` setting); see :mod:`ethogram.infer.onnx_runtime`.
     """
 
-    def __init__(self, model_dir: str | Path, device: str | None = None, label_arrays=()) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        device: str | None = None,
+        label_arrays=(),
+        runtime: str | None = None,
+    ) -> None:
         from ethogram.config import read_settings
         from ethogram.infer.postprocess import resolve_min_bout
         from ethogram.models.device import choose_device
@@ -120,6 +129,11 @@ class Predictor:
         self.stage = model_stage(self.model_dir, ("features", "sequence"))
         self.settings = read_settings(self.model_dir / CONFIG_NAME)
         self.device = choose_device(device or self.settings.device)
+        self.runtime = runtime or self.settings.runtime
+        if self.runtime != "torch":
+            from ethogram.infer.onnx_runtime import check_runtime
+
+            check_runtime(self.runtime)  # before any work: onnxruntime may be missing
         metrics = metrics_or_empty(self.model_dir)
         self._sequence = None
         self._feature_model = None
@@ -166,7 +180,9 @@ class Predictor:
         if self._feature_model is None:
             from ethogram.infer.extract import load_feature_model
 
-            self._feature_model = load_feature_model(self.feature_model_dir, self.device.type)
+            self._feature_model = load_feature_model(
+                self.feature_model_dir, self.device.type, runtime=self.runtime
+            )
         return self._feature_model
 
     @property
@@ -405,6 +421,7 @@ def predict(
     recompute_features: bool = False,
     targets: Sequence[VideoTarget] | None = None,
     on_result: Callable[[VideoResult], None] | None = None,
+    runtime: str | None = None,
 ) -> list[VideoResult]:
     """Predict many videos with one model; failures are recorded, not raised.
 
@@ -432,6 +449,9 @@ def predict(
         then ``paths`` and ``out`` are not used.
     on_result
         Called with each video's result as soon as it is known (e.g. to record progress).
+    runtime
+        ``torch`` or ``onnx``: what runs the feature extractor (default: the project's
+        ``runtime`` setting, else the model's).
 
     Returns
     -------
@@ -445,7 +465,11 @@ def predict(
     model_dir = resolve_model_dir(project, model)
     if targets is None:
         targets = collect_targets(project, paths, out)
-    predictor = Predictor(model_dir, device=device, label_arrays=project_labels(project))
+    if runtime is None and project is not None:
+        runtime = project.settings().runtime
+    predictor = Predictor(
+        model_dir, device=device, label_arrays=project_labels(project), runtime=runtime
+    )
     results: list[VideoResult] = []
     from ethogram.progress import progress_bar
 
