@@ -101,7 +101,9 @@ class TrainSettings(_Strict):
 
     epochs: int = Field(6, ge=1)
     stream_epochs: int = Field(2, ge=0, description="Epochs per single stream before fusion.")
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(
+        32, ge=1, description="Clips per step, in total over every device (train.devices)."
+    )
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     steps_per_epoch: int = Field(150, ge=1, description="Batches per epoch (clips are sampled).")
@@ -154,6 +156,13 @@ class TrainSettings(_Strict):
         description="Per-class thresholds (feature and sequence stages) lie this fraction of the "
         "way from 0.5 to the value that maximizes validation F1 (1: the best value, as "
         "DeepEthogram; lower trusts a small validation set less).",
+    )
+    devices: int = Field(
+        1,
+        ge=1,
+        description="Processes training the flow and feature networks together, one per GPU "
+        "(PyTorch DistributedDataParallel; on CPU for tests and CPU clusters). Each takes its "
+        "share of every batch; the other stages run in one process.",
     )
     augment: bool = True
     augment_color: float = Field(

@@ -38,3 +38,7 @@ class FlowError(EthogramError):
 
 class ClusterError(EthogramError):
     """Jobs cannot be submitted or tracked (no submitit, an unknown executor, a bad job folder)."""
+
+
+class DistributedError(EthogramError):
+    """Training on several devices cannot start (devices, port) or one of its processes failed."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 import typer
 
-__all__ = ["NotesHandler", "notes_shown"]
+__all__ = ["NotesHandler", "notes_shown", "show_notes_in_rank"]
 
 
 class NotesHandler(logging.Handler):
@@ -60,3 +60,17 @@ def notes_shown(stdout_loggers: Iterable[str] = ()) -> Iterator[NotesHandler]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def show_notes_in_rank(rank: int) -> None:
+    """In a process of a multi-device training run: rank 0 prints notes as the command would.
+
+    The other ranks print nothing but errors (rank 0 tells what happens). Given to
+    :func:`ethogram.train.pipeline.train_project` as ``worker_setup``.
+    """
+    logger = logging.getLogger("ethogram")
+    if rank == 0:
+        logger.addHandler(NotesHandler(stdout_loggers=("ethogram.train",)))
+        logger.setLevel(logging.INFO)
+    else:
+        logger.setLevel(logging.ERROR)

@@ -20,6 +20,12 @@ Settings come from the preset, then the project's project_config.yaml, then key=
 
 Ctrl-C stops training without damaging any file: the last finished epoch stays in checkpoint.pt,
 and --resume DIR continues from it (then runs the later stages, unless --stage is given).
+
+--devices N trains the flow and feature networks on N GPUs of this machine at once (PyTorch
+DistributedDataParallel, one process per GPU; train.batch_size is the total over all of them);
+feature extraction and the sequence model then run on one. Started by torchrun, it uses
+torchrun's processes instead. Without GPUs, N processes train on the CPU (for tests and CPU
+clusters; not faster on one machine). See docs/cluster.md, "Multi-GPU training".
 """)
 
 EPILOG = """Examples:
@@ -31,6 +37,10 @@ EPILOG = """Examples:
   ethogram train mice_project --stage sequence sequence.epochs=50 sequence.window=240
 
   ethogram train mice_project --resume mice_project/models/250101_120000_features_resnet18
+
+  ethogram train mice_project --devices 4          # 4 GPUs of this machine
+
+  torchrun --nproc_per_node 4 -m ethogram train mice_project    # the same, started by torchrun
 """
 
 
@@ -49,7 +59,17 @@ def train(
         None, "--resume", help="Continue an interrupted model folder from its last checkpoint."
     ),
     device: str = typer.Option(None, "--device", help="auto, cpu or cuda (default: auto)."),
+    devices: int = typer.Option(
+        None,
+        "--devices",
+        min=1,
+        help="Train the flow and feature networks on this many GPUs at once (DDP; default: "
+        "train.devices, 1).",
+    ),
 ) -> None:
+    import os
+
+    from ethogram.cli.notes import show_notes_in_rank
     from ethogram.project import Project
     from ethogram.train.pipeline import train_project
 
@@ -63,8 +83,11 @@ def train(
         resume=resume,
         device=device,
         progress=True,
+        devices=devices,
+        worker_setup=show_notes_in_rank,
     )  # a KeyboardInterrupt is reported by the command line itself
-    typer.echo(f"Done. Next: ethogram predict {project.root}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for every rank
+        typer.echo(f"Done. Next: ethogram predict {project.root}")
 
 
 train.__doc__ = HELP

@@ -40,6 +40,7 @@ from ethogram.errors import ConfigError, ModelError
 from ethogram.io.atomic import atomic_path, atomic_write_text
 from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
 from ethogram.models.folder import BEST_NAME, CHECKPOINT_NAME, CURVES_NAME, METRICS_NAME
+from ethogram.train.distributed import current
 
 logger = logging.getLogger(__name__)
 
@@ -299,12 +300,22 @@ def fit(
     log
         Called with a one-line summary after each epoch.
 
+    Notes
+    -----
+    When several processes train together (:mod:`ethogram.train.distributed`), every rank trains,
+    but only rank 0 validates, writes files and logs; its early-stopping decision is sent to the
+    others. ``result.history`` is complete only on rank 0.
+
     Returns
     -------
     FitResult
     """
     model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    dist = current()
+    if dist.is_main:
+        model_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        log = None
     stopper = EarlyStopping(patience or 10**9, mode=mode)
     history: list[dict[str, Any]] = []
     start_epoch = 0
@@ -345,8 +356,9 @@ def fit(
         row: dict[str, Any] = {"epoch": epoch}
         row.update(train_epoch(epoch))
         model.eval()
-        with torch.no_grad():
-            row.update(validate(epoch))
+        if dist.is_main:  # the other ranks hold the same weights
+            with torch.no_grad():
+                row.update(validate(epoch))
         if scheduler is not None:
             scheduler.step()
         row["lr"] = float(optimizer.param_groups[0]["lr"])
@@ -357,6 +369,12 @@ def fit(
         improved = False
         if epoch >= monitor_from_epoch:
             improved = stopper.step(row.get(monitor), epoch)
+        stop = patience is not None and epoch >= monitor_from_epoch and stopper.should_stop
+        if not dist.is_main:
+            if dist.broadcast(None):
+                break
+            continue
+        dist.broadcast(stop)
         extra = dict(extra_state()) if extra_state is not None else {}
         if improved:
             save_checkpoint(
@@ -391,12 +409,12 @@ def fit(
             )
             log(f"epoch {epoch}: {shown}" + ("  (best)" if improved else ""))
         result.best_epoch, result.best_metric = stopper.best_epoch, stopper.best
-        if patience is not None and epoch >= monitor_from_epoch and stopper.should_stop:
+        if stop:
             result.stopped_early = True
             if log:
                 log(f"early stopping: no improvement of {monitor} for {patience} epochs")
             break
-    if history and not (model_dir / BEST_NAME).is_file():
+    if dist.is_main and history and not (model_dir / BEST_NAME).is_file():
         # The monitored score was never defined (e.g. a validation video without a single
         # frame of some behavior, so no F1): keep the last epoch rather than no model at all.
         last = int(history[-1]["epoch"])

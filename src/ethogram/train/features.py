@@ -51,6 +51,7 @@ from ethogram.nn.video_norm import (
 )
 from ethogram.progress import progress_iter
 from ethogram.train.common import fit, seed_everything, write_metrics
+from ethogram.train.distributed import current
 from ethogram.train.losses import multilabel_loss, positive_weights
 from ethogram.train.splits import TrainingSplit, choose_training_split, load_training_split
 from ethogram.train.validation_support import thin_behaviors, thin_behaviors_message
@@ -118,7 +119,10 @@ class _FeatureTrainer:
     def __init__(self, settings, model, train, val, class_names, device, progress):
         self.settings, self.model, self.device = settings, model, device
         self.train, self.val, self.class_names = train, val, class_names
-        self.progress = progress
+        self.dist = current()
+        self.progress = progress and self.dist.is_main
+        self.network = model  # what trains: the model itself, or DDP around it (several ranks)
+        self._wrapped_phase: str | None = None
         self.three_d = is_3d(settings.features.arch)
         # rare behaviors' clips drawn more often (train.balance); the loss weighs what is drawn
         self.draw_weights = None
@@ -140,6 +144,14 @@ class _FeatureTrainer:
     def on_epoch_start(self, epoch: int) -> None:
         phase = self.schedule[epoch][0]
         self.model.set_trainable(spatial=phase != "flow", motion=phase != "spatial")
+        if self.dist.active and phase != self._wrapped_phase:
+            # DDP synchronizes the parameters trainable when it is built: rebuild per phase
+            fusion = self.settings.features.fusion
+            # parameters the loss does not reach: fusion weights while one stream trains, the
+            # streams' own heads under a concatenating fusion
+            unused = fusion == "concatenate" or (fusion == "weighted" and phase != "fused")
+            self.network = self.dist.wrap(self.model, self.device, find_unused=unused)
+            self._wrapped_phase = phase
 
     def extra_state(self) -> dict[str, Any]:
         return {"thresholds": [float(t) for t in self.thresholds]}
@@ -163,14 +175,18 @@ class _FeatureTrainer:
         tr = self.settings.train
         phase, index, length = self.schedule[epoch]
         rng = np.random.default_rng(torch.randint(0, 2**31, (1,)).item())
-        generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        # every rank draws the same global batches and trains on its share of each
+        generator = torch.Generator().manual_seed(int(rng.integers(2**31)) + self.dist.rank)
         batches = self.train.random_batches(
             tr.steps_per_epoch, tr.batch_size, rng, self.draw_weights
         )
         total_steps = max(1, length * tr.steps_per_epoch)
-        losses, started, n_images = [], time.perf_counter(), 0
+        loss_sum, started, n_images = 0.0, time.perf_counter(), 0
         desc = f"epoch {epoch} ({phase})"
-        for step, items in enumerate(progress_iter(batches, len(batches), desc, self.progress)):
+        for step, global_items in enumerate(
+            progress_iter(batches, len(batches), desc, self.progress)
+        ):
+            items = self.dist.shard(global_items)
             fraction = (index * tr.steps_per_epoch + step) / total_steps
             cosine = 0.5 * (1 + math.cos(math.pi * fraction))
             lr = tr.lr * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * cosine)
@@ -179,16 +195,20 @@ class _FeatureTrainer:
             batch = self.train.batch(items)
             rgb, flow = self.inputs(batch, phase, augment=True, generator=generator)
             labels = torch.as_tensor(batch.labels, device=self.device).float()
-            out = self.model(rgb, flow)
+            out = self.network(rgb, flow)
             loss = self.loss(out.logits, labels)
+            # DDP averages the ranks' gradients: weigh each rank's mean by its share of the
+            # batch, so the step is that of the global batch's mean loss
+            share = len(items) * self.dist.world_size / len(global_items)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * share).backward()
             self.optimizer.step()
-            losses.append(loss.item())
+            loss_sum += loss.item() * len(items)
             n_images += len(items)
+        loss_sum, n_images = self.dist.sum([loss_sum, n_images])
         seconds = time.perf_counter() - started
         self.images_per_s = n_images / seconds if seconds > 0 else None
-        return {"phase": phase, "train_loss": float(np.mean(losses)),
+        return {"phase": phase, "train_loss": loss_sum / max(n_images, 1),
                 "train_images_per_s": self.images_per_s}  # fmt: skip
 
     def predict(self, sampler: ClipSampler, items: np.ndarray, phase: str = "fused"):
@@ -286,6 +306,8 @@ def train_features(
         ``figures/training_curves.png``.
     """
     class_names = project.behaviors
+    dist = current()
+    progress = progress and dist.is_main
     if resume is not None:
         model_dir = Path(resume)
         if not (model_dir / "config.yaml").is_file() or not (model_dir / "split.yaml").is_file():
@@ -296,19 +318,12 @@ def train_features(
         settings.device = device_setting
         split = load_training_split(model_dir / "split.yaml")
         backgrounds: dict[str, np.ndarray] = {}
-    else:
-        stems = trainable_videos(project)
-        if not stems:
-            raise ProjectError(
-                f"{project.root}: no video has a fully labeled frame; label some frames first"
-            )
-        labels = {stem: project.read_labels(stem).values for stem in stems}
-        split = choose_training_split(project, stems, labels, settings)
-        videos = {stem: project.video(stem).video_path for stem in stems}
-        settings, backgrounds = resolve_crop(videos, settings)
-        model_dir = project.new_model_dir("features", settings.features.arch)
-        save_settings(settings, model_dir / "config.yaml")
-        split.save(model_dir / "split.yaml")
+    elif dist.is_main:
+        model_dir, settings, split, backgrounds = _new_run(project, settings)
+    else:  # rank 0 chooses the split and makes the folder; the other ranks get them
+        model_dir, split, backgrounds = None, None, {}
+    if resume is None:
+        model_dir, settings, split = dist.broadcast((model_dir, settings, split))
     if split.reason:
         logger.info(f"split: {split.reason}")
     seed_everything(settings.seed)
@@ -316,7 +331,8 @@ def train_features(
     feat = settings.features
     started = time.perf_counter()
 
-    videos = _load_videos(project, split_stems(split), settings, progress, backgrounds)
+    with dist.main_first():  # rank 0 fills the caches, the other ranks then read them
+        videos = _load_videos(project, split_stems(split), settings, progress, backgrounds)
     parts = split.feature_videos(videos, feat.n_rgb, feat.n_flows)
     if not parts["val"]:
         logger.warning("no validation video: validating on the training videos (optimistic)")
@@ -356,15 +372,35 @@ def train_features(
         resume=resume is not None,
         log=logger.info,
     )
-    _finish(model_dir, trainer, result, header, test, preprocess_s, started)
+    if dist.is_main:
+        _finish(model_dir, trainer, result, header, test, preprocess_s, started)
     if settings.train.refit and parts["val"]:
         test_stems = set(split.stems("test"))
         every = [v for v in videos if v.stem not in test_stems]
         epochs = len(trainer.schedule)
         if settings.train.keep == "best" and result.best_epoch >= 0:
             epochs = result.best_epoch + 1
+        epochs = dist.broadcast(epochs)  # only rank 0 validated
         _refit(model_dir, settings, every, class_names, device, progress, epochs)
     return model_dir
+
+
+def _new_run(project, settings: Settings):
+    """Choose the split and the crop; make the model folder with its ``config.yaml`` and
+    ``split.yaml``. Returns ``(model_dir, settings, split, backgrounds)``."""
+    stems = trainable_videos(project)
+    if not stems:
+        raise ProjectError(
+            f"{project.root}: no video has a fully labeled frame; label some frames first"
+        )
+    labels = {stem: project.read_labels(stem).values for stem in stems}
+    split = choose_training_split(project, stems, labels, settings)
+    videos = {stem: project.video(stem).video_path for stem in stems}
+    settings, backgrounds = resolve_crop(videos, settings)
+    model_dir = project.new_model_dir("features", settings.features.arch)
+    save_settings(settings, model_dir / "config.yaml")
+    split.save(model_dir / "split.yaml")
+    return model_dir, settings, split, backgrounds
 
 
 VALIDATION_FIT_NAME = "validation_fit.pt"
@@ -395,6 +431,8 @@ def _refit(model_dir, settings, videos, class_names, device, progress, epochs: i
         log=logger.info,
     )
     model.set_trainable(spatial=True, motion=True)
+    if not trainer.dist.is_main:
+        return
     kept = load_training_checkpoint(model_dir / BEST_NAME)
     save_checkpoint(model_dir / VALIDATION_FIT_NAME, kept)
     save_checkpoint(model_dir / BEST_NAME, {**kept, "model": model.state_dict(), "refit": True})

@@ -221,7 +221,10 @@ def train_flow(
     from ethogram.nn.motionnet import build_motionnet
     from ethogram.progress import progress_iter
     from ethogram.train.common import fit, seed_everything
+    from ethogram.train.distributed import current
 
+    dist = current()
+    progress = progress and dist.is_main
     settings = settings if settings is not None else project.settings()
     model_dir = None
     if resume is not None:
@@ -238,30 +241,39 @@ def train_flow(
     device = choose_device(settings.device)
     # read the videos before creating the model folder: bad input leaves no empty folder behind
     train_segments, val_segments, split = load_flow_data(project, fs.size, fs.stack_frames)
-    if model_dir is None:
-        model_dir = project.new_model_dir("flow", fs.arch.lower())
-    save_settings(settings, model_dir / "config.yaml")
+    if dist.is_main:
+        if model_dir is None:
+            model_dir = project.new_model_dir("flow", fs.arch.lower())
+        save_settings(settings, model_dir / "config.yaml")
+    model_dir = dist.broadcast(model_dir)
 
     seed_everything(settings.seed)
     val_batch = validation_stacks(val_segments, fs.stack_frames)
     model = build_motionnet(fs.arch, fs.stack_frames).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=fs.lr)
     meta = {**model.config(), "size": fs.size, "stage": "flow"}
+    network = dist.wrap(model, device)  # DDP around the model with several ranks
 
     def train_epoch(epoch: int) -> dict[str, float]:
         totals: dict[str, float] = {}
+        n_stacks = 0
         steps = progress_iter(
             range(fs.steps_per_epoch), fs.steps_per_epoch, f"flow epoch {epoch}", progress
         )
         for _ in steps:
-            batch = sample_batch(train_segments, fs.stack_frames, fs.batch_size).to(device)
-            loss, parts = motionnet_loss(batch, model(model.input_from_stack(batch)), fs)
+            # every rank draws the same global batch (same seed) and trains on its share
+            whole = sample_batch(train_segments, fs.stack_frames, fs.batch_size)
+            batch = dist.shard(whole).to(device)
+            loss, parts = motionnet_loss(batch, network(model.input_from_stack(batch)), fs)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * (len(batch) * dist.world_size / len(whole))).backward()
             optimizer.step()
             for key, value in parts.items():
-                totals[key] = totals.get(key, 0.0) + value / fs.steps_per_epoch
-        return {("train_loss" if k == "total" else f"train_{k}"): v for k, v in totals.items()}
+                totals[key] = totals.get(key, 0.0) + value * len(batch)
+            n_stacks += len(batch)
+        *sums, n_stacks = dist.sum([*totals.values(), n_stacks])
+        return {("train_loss" if k == "total" else f"train_{k}"): v / n_stacks
+                for k, v in zip(totals, sums, strict=True)}  # fmt: skip
 
     def validate(epoch: int) -> dict[str, float]:
         parts = evaluate_loss(model, val_batch, fs, device)
@@ -285,6 +297,8 @@ def train_flow(
     from ethogram.models.checkpoint import load_training_checkpoint
     from ethogram.models.folder import BEST_NAME
 
+    if not dist.is_main:
+        return model_dir
     if (model_dir / BEST_NAME).is_file():  # absent only if every validation loss was NaN
         model.load_state_dict(load_training_checkpoint(model_dir / BEST_NAME)["model"])
     save_flow_figure(model, val_batch[:1].to(device), model_dir / FIGURE_NAME)

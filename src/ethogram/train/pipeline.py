@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,11 @@ from ethogram.readiness import STAGES, why_cannot_train
 
 logger = logging.getLogger("ethogram.train")
 
-__all__ = ["STAGES", "StageResult", "TrainResult", "train_project"]
+__all__ = ["DISTRIBUTED_STAGES", "STAGES", "StageResult", "TrainResult", "train_project"]
+
+# Stages trained by every process with train.devices > 1 (networks on images, where the time
+# goes); feature extraction and the small sequence model run in rank 0 alone.
+DISTRIBUTED_STAGES = ("flow", "features")
 
 
 @dataclass
@@ -206,6 +212,8 @@ def train_project(
     resume: str | Path | None = None,
     device: str | None = None,
     progress: bool = True,
+    devices: int | None = None,
+    worker_setup: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train one stage of a project, or every stage in order.
 
@@ -232,6 +240,15 @@ def train_project(
         ``auto``, ``cpu`` or ``cuda`` (default: the settings').
     progress
         Show progress bars and per-epoch lines.
+    devices
+        Processes training together (``train.devices``; default: the settings'). Above 1, the
+        flow and feature networks train with DistributedDataParallel in that many processes on
+        this machine, one per GPU (see :mod:`ethogram.train.launch`); feature extraction and
+        the sequence model then run in the first process. Under ``torchrun`` the processes are
+        torchrun's and this is ignored.
+    worker_setup
+        With ``devices`` above 1: called with its rank at the start of every new process (e.g.
+        to show rank 0's notes on the terminal); a picklable module-level function.
 
     Returns
     -------
@@ -244,6 +261,8 @@ def train_project(
         If the project cannot be trained (see :func:`ethogram.readiness.why_cannot_train`).
     ConfigError, ModelError
         On a bad setting, stage, or model folder to resume.
+    DistributedError
+        With several devices: the port is in use, or a process failed (named by its rank).
     """
     from ethogram.project import Project
 
@@ -254,6 +273,8 @@ def train_project(
     overrides = list(overrides)
     if device is not None:
         overrides.append(f"device={device}")
+    if devices is not None:
+        overrides.append(f"train.devices={devices}")
     settings = project.settings(preset, overrides)
     resume = Path(resume) if resume is not None else None
     if resume is not None:  # every stage of a resumed run keeps that run's settings
@@ -265,7 +286,47 @@ def train_project(
         reason = why_cannot_train(project, alone)
         if reason is not None:
             raise ProjectError(reason)
+    from ethogram.train import distributed, launch
 
+    if not distributed.current().active:
+        world = int(os.environ["WORLD_SIZE"]) if launch.under_torchrun() else settings.train.devices
+        _check_batches(settings, stages, world)
+        if launch.under_torchrun():
+            with launch.torchrun_group(settings.device):
+                return _train_stages(project, stages, settings, resume, stage, progress)
+        if settings.train.devices > 1 and any(s in DISTRIBUTED_STAGES for s in stages):
+            args = (project.root, stage, preset, overrides, resume, progress)
+            return launch.launch(_train_in_rank, args, devices=settings.train.devices,
+                                 device=settings.device, setup=worker_setup)  # fmt: skip
+    return _train_stages(project, stages, settings, resume, stage, progress)
+
+
+def _check_batches(settings, stages: list[str], world: int) -> None:
+    """Every process needs at least one clip of every batch."""
+    sizes = {"features": ("train.batch_size", settings.train.batch_size),
+             "flow": ("flow.batch_size", settings.flow.batch_size)}  # fmt: skip
+    for stage in stages:
+        if stage in sizes and sizes[stage][1] < world:
+            key, size = sizes[stage]
+            raise ConfigError(f"{key}={size} is the total over all devices and must be at least "
+                              f"the number of devices ({world})")  # fmt: skip
+
+
+def _train_in_rank(root, stage, preset, overrides, resume, progress) -> TrainResult:
+    """One process of a multi-device run (see :func:`ethogram.train.launch.launch`)."""
+    return train_project(root, stage, preset, overrides, resume, progress=progress)
+
+
+def _train_stages(project, stages, settings, resume, stage, progress) -> TrainResult:
+    """Train ``stages`` in order (in this process; as one rank of several, if distributed)."""
+    from ethogram.train import distributed
+
+    dist = distributed.current()
+    together = [s for s in stages if s in DISTRIBUTED_STAGES] if dist.active else []
+    if not dist.is_main:  # the other ranks help train the networks, then end
+        progress = False
+        stages = together
+        logging.getLogger("ethogram").setLevel(logging.ERROR)  # rank 0 tells what happens
     result = TrainResult(project.root)
     feature_dir = None
     for current in stages:
@@ -298,4 +359,6 @@ def train_project(
             feature_dir = model_dir
         if current == "flow":
             settings.flow.model_dir = str(model_dir)
+        if together and current == together[-1]:
+            distributed.leave()  # rank 0 goes on alone
     return result

@@ -1,0 +1,137 @@
+"""Training with several processes (DistributedDataParallel): 2 CPU processes on gloo.
+
+The ranks are real processes started by :func:`ethogram.train.launch.launch`; what they run is in
+``tests/distributed_support.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import numpy as np
+import pytest
+import torch
+
+from ethogram.errors import ConfigError, DistributedError
+from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.train.launch import backend_for, choose_port, launch
+from tests import distributed_support
+from tests.integration.test_train_features import TINY, make_tiny_project
+
+# Validation blocks in every video (every behavior is validated), no augmentation (its random
+# draws differ by rank); train.batch_size is the total of the two processes' shares.
+COMPARED = TINY + [
+    "train.validation=blocks",
+    "train.stream_epochs=1",
+    "train.epochs=3",
+    "train.steps_per_epoch=6",
+    "train.batch_size=32",
+    "train.augment=false",
+]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return make_tiny_project(tmp_path_factory.mktemp("ddp"), n_videos=4, n_frames=150)
+
+
+@pytest.fixture(scope="module")
+def two_ranks(project):
+    """The feature stage trained by 2 processes, every rank's weight digest after every step."""
+    args = (str(project.root), COMPARED)
+    return launch(distributed_support.train_features_gathering_digests, args, devices=2,
+                  device="cpu")  # fmt: skip
+
+
+def test_both_ranks_hold_the_same_weights_after_every_step(two_ranks):
+    steps = two_ranks["steps"]
+    # 1 spatial + 1 flow + 3 fused epochs of 6 steps
+    assert two_ranks["world"] == 2 and len(steps) == 5 * 6
+    assert all(len(digests) == 2 and digests[0] == digests[1] for digests in steps)
+    assert len({digests[0] for digests in steps}) == len(steps)  # the weights did change
+
+
+def test_two_ranks_validate_as_one_process_trained_on_the_same_batches(project, two_ranks):
+    one_dir = distributed_support.train_features_in_rank(str(project.root), COMPARED)
+    one = json.loads((one_dir / "metrics.json").read_text())
+    two = json.loads((two_ranks["model_dir"] / "metrics.json").read_text())
+    assert one["split"] == two["split"]
+    assert len(two["epochs"]) == 5 and all("val_f1_macro" in e for e in two["epochs"])
+    assert two["epochs"][-1]["train_loss"] < two["epochs"][0]["train_loss"]  # it learned
+    assert abs(two["val"]["f1_macro"] - one["val"]["f1_macro"]) <= 0.02
+    first = [e["train_loss"] for e in one["epochs"]]
+    np.testing.assert_allclose([e["train_loss"] for e in two["epochs"]], first, rtol=0.05)
+
+
+def test_a_two_rank_model_holds_plain_weights_and_thresholds(two_ranks):
+    best = load_training_checkpoint(two_ranks["model_dir"] / "best.pt")
+    assert not any(key.startswith("module.") for key in best["model"])  # not DDP's names
+    assert len(best["extra"]["thresholds"]) == len(best["extra"]["class_names"])
+
+
+def test_a_failing_rank_stops_the_others_and_is_named_with_its_message():
+    with pytest.raises(DistributedError, match=r"^rank 1 of 2 failed: no labels in vid3\.csv"):
+        launch(distributed_support.fail_on_rank, (1, "no labels in vid3.csv"), devices=2,
+               device="cpu")  # fmt: skip
+
+
+def test_a_port_in_use_is_refused_in_one_line(monkeypatch):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        monkeypatch.setenv("MASTER_PORT", str(busy.getsockname()[1]))
+        with pytest.raises(DistributedError, match="is in use"):
+            choose_port("127.0.0.1")
+
+
+def test_without_master_port_a_free_port_is_chosen(monkeypatch):
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    port = choose_port("127.0.0.1")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # free
+
+
+def test_more_devices_than_gpus_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ConfigError, match="asks for 4 GPUs but this machine has 2"):
+        backend_for(4, "auto")
+    assert backend_for(2, "auto") == "nccl"
+
+
+def test_processes_on_cpu_use_gloo():
+    assert backend_for(2, "cpu") == "gloo"
+
+
+def test_train_with_two_devices_writes_one_model_per_stage_that_predicts(tmp_path):
+    from typer.testing import CliRunner
+
+    from ethogram.cli.main import app
+    from ethogram.project import Project
+    from ethogram.sample import make_sample
+    from tests.integration.test_end_to_end import BEHAVIORS, N_FRAMES
+    from tests.integration.test_end_to_end import TINY as E2E
+
+    def invoke(*args):
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    samples = make_sample(tmp_path / "sample", n_videos=3, n_frames=N_FRAMES, size=64, seed=1)
+    root = tmp_path / "project"
+    invoke("new", root, "--behaviors", ",".join(BEHAVIORS[1:]))
+    invoke("add", root, *[s.video_path for s in samples[:2]])
+    # MotionNet flow too: both stages that train with several processes
+    motionnet = ["flow.method=motionnet", "flow.arch=TinyMotionNet", "flow.stack_frames=3",
+                 "flow.epochs=1", "flow.steps_per_epoch=2", "flow.batch_size=4"]  # fmt: skip
+    result = invoke("train", root, "--device", "cpu", "--devices", "2", *E2E, *motionnet)
+    assert result.output.rstrip().endswith(f"Done. Next: ethogram predict {root}")
+    project = Project.open(root)
+    for stage in ("flow", "features", "sequence"):
+        assert len(project.model_dirs(stage)) == 1, stage
+        assert (project.latest_model(stage) / "best.pt").is_file(), stage
+    held_out = samples[2].video_path
+    invoke("predict", root, held_out, "--out", tmp_path / "preds")
+    predictions = (tmp_path / "preds" / f"{held_out.stem}_predictions.csv").read_text()
+    assert len(predictions.splitlines()) == N_FRAMES + 1
