@@ -135,3 +135,27 @@ def test_train_with_two_devices_writes_one_model_per_stage_that_predicts(tmp_pat
     invoke("predict", root, held_out, "--out", tmp_path / "preds")
     predictions = (tmp_path / "preds" / f"{held_out.stem}_predictions.csv").read_text()
     assert len(predictions.splitlines()) == N_FRAMES + 1
+
+
+def test_under_torchrun_the_ranks_train_together_and_rank_0_alone_speaks(project):
+    import os
+    import subprocess
+    import sys
+
+    before = set(project.model_dirs("features"))
+    quick = TINY + ["train.stream_epochs=0", "train.epochs=1", "train.steps_per_epoch=2"]
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    env.pop("MASTER_PORT", None)
+    port = choose_port("127.0.0.1")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+               "--master_port", port, "-m", "ethogram", "train", project.root,
+               "--stage", "features", *quick]  # fmt: skip
+    done = subprocess.run(
+        list(map(str, command)), capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Done. Next: ethogram predict") == 1
+    assert done.stderr.count("Training stage features") == 0  # on stdout, once
+    assert done.stdout.count("Training stage features") == 1
+    [made] = set(project.model_dirs("features")) - before
+    assert (made / "best.pt").is_file()
