@@ -46,6 +46,62 @@ def train_features_gathering_digests(root: str, overrides: list[str]) -> dict:
     return {"model_dir": Path(model_dir), "steps": steps, "world": current().world_size}
 
 
+def train_flow_gathering_digests(root: str, overrides: list[str]) -> dict:
+    """Train a MotionNet; after every optimizer step, gather every rank's weight digest."""
+    import torch
+
+    from ethogram.project import Project
+    from ethogram.train.distributed import current
+    from ethogram.train.flow import train_flow
+
+    steps: list[list[str]] = []
+    original_step = torch.optim.Adam.step
+
+    def checked_step(self, *args, **kwargs):
+        out = original_step(self, *args, **kwargs)
+        weights = torch.nn.ParameterList([p for g in self.param_groups for p in g["params"]])
+        steps.append(current().gather(parameters_digest(weights)))
+        return out
+
+    torch.optim.Adam.step = checked_step
+    project = Project.open(root)
+    model_dir = train_flow(project, project.settings("fast", overrides), progress=False)
+    return {"model_dir": Path(model_dir), "steps": steps}
+
+
+class _FirstStepDone(Exception):
+    pass
+
+
+def first_step_gradients(root: str, overrides: list[str]) -> dict[str, object]:
+    """The gradients of the feature stage's first optimizer step (after DDP averaged them)."""
+    from ethogram.project import Project
+    from ethogram.train import features
+
+    grads: dict[str, object] = {}
+    original_init = features._FeatureTrainer.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+
+        def capture(*a, **k):
+            grads.update({n: p.grad.clone() for n, p in self.model.named_parameters()
+                          if p.grad is not None})  # fmt: skip
+            raise _FirstStepDone
+
+        self.optimizer.step = capture
+
+    features._FeatureTrainer.__init__ = init
+    try:
+        project = Project.open(root)
+        features.train_features(project, project.settings("fast", overrides), progress=False)
+    except _FirstStepDone:
+        pass
+    finally:
+        features._FeatureTrainer.__init__ = original_init
+    return grads
+
+
 def train_features_in_rank(root: str, overrides: list[str]) -> Path:
     """Train the feature stage of the project at ``root``; the model folder."""
     from ethogram.project import Project
@@ -65,3 +121,30 @@ def fail_on_rank(rank: int, message: str) -> str:
         raise LabelError(message)
     dist.barrier()  # the failing rank never gets here: the launcher must stop this one
     return "done"
+
+
+def synced_batchnorm_on_a_share(seed: int = 0) -> dict:
+    """Run a :class:`SyncedBatchNorm` on this rank's share of a fixed batch (train mode, with
+    gradients); return the output rows, the input gradient rows and the running statistics."""
+    import torch
+
+    from ethogram.train.batchnorm_sync import SyncedBatchNorm
+    from ethogram.train.distributed import current
+
+    dist = current()
+    batch = torch.randn(7, 3, 4, 4, generator=torch.Generator().manual_seed(seed)) * 2 + 1
+    share = dist.shard(batch).clone().requires_grad_(True)
+    layer = SyncedBatchNorm(3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([1.0, 0.5, 2.0]))
+    out = layer(share)
+    weights = dist.shard(torch.arange(batch.numel()).view_as(batch).float())
+    (out * weights).sum().backward()
+    return dist.gather(
+        {
+            "out": out.detach(),
+            "grad": share.grad,
+            "mean": layer.running_mean.clone(),
+            "var": layer.running_var.clone(),
+        }  # fmt: skip
+    )

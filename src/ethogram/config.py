@@ -164,6 +164,12 @@ class TrainSettings(_Strict):
         "(PyTorch DistributedDataParallel; on CPU for tests and CPU clusters). Each takes its "
         "share of every batch; the other stages run in one process.",
     )
+    sync_batchnorm: bool = Field(
+        True,
+        description="With train.devices above 1: batch-norm statistics of the whole batch (every "
+        "device's share), so that training is that of one process; false: of each device's "
+        "share (less communication, slightly different training).",
+    )
     augment: bool = True
     augment_color: float = Field(
         0.3, ge=0, le=1, description="Colour jitter: per-channel gain and desaturation amplitude."

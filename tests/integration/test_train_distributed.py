@@ -19,9 +19,10 @@ from ethogram.train.launch import backend_for, choose_port, launch
 from tests import distributed_support
 from tests.integration.test_train_features import TINY, make_tiny_project
 
-# Validation blocks in every video (every behavior is validated), no augmentation (its random
-# draws differ by rank); train.batch_size is the total of the two processes' shares.
+# Validation blocks in every video (every behavior is validated), no augmentation and no dropout
+# (their random draws differ by rank); train.batch_size is the total of the two processes' shares.
 COMPARED = TINY + [
+    "features.dropout=0",
     "train.validation=blocks",
     "train.stream_epochs=1",
     "train.epochs=3",
@@ -64,10 +65,59 @@ def test_two_ranks_validate_as_one_process_trained_on_the_same_batches(project, 
     np.testing.assert_allclose([e["train_loss"] for e in two["epochs"]], first, rtol=0.05)
 
 
+def test_a_step_of_two_ranks_is_the_step_of_one_process_on_the_whole_batch(project):
+    args = (str(project.root), COMPARED)
+    one = distributed_support.first_step_gradients(*args)
+    two = launch(distributed_support.first_step_gradients, args, devices=2, device="cpu")
+    assert one.keys() == two.keys() and any(name.startswith("spatial.") for name in one)
+    for name, grad in one.items():  # batch norm over both shares, each share's loss weighed
+        torch.testing.assert_close(two[name], grad, rtol=1e-4, atol=1e-6 * grad.abs().max())
+
+
 def test_a_two_rank_model_holds_plain_weights_and_thresholds(two_ranks):
     best = load_training_checkpoint(two_ranks["model_dir"] / "best.pt")
     assert not any(key.startswith("module.") for key in best["model"])  # not DDP's names
     assert len(best["extra"]["thresholds"]) == len(best["extra"]["class_names"])
+
+
+def test_both_ranks_hold_the_same_motionnet_weights_after_every_step(project):
+    motionnet = ["flow.method=motionnet", "flow.arch=TinyMotionNet", "flow.size=32",
+                 "flow.stack_frames=3", "flow.epochs=2", "flow.steps_per_epoch=3",
+                 "flow.batch_size=4", "device=cpu"]  # fmt: skip
+    args = (str(project.root), motionnet)
+    done = launch(distributed_support.train_flow_gathering_digests, args, devices=2, device="cpu")
+    steps = done["steps"]
+    assert len(steps) == 2 * 3 and all(digests[0] == digests[1] for digests in steps)
+    assert len({digests[0] for digests in steps}) == len(steps)
+    metrics = json.loads((done["model_dir"] / "metrics.json").read_text())
+    assert [e["epoch"] for e in metrics["epochs"]] == [0, 1] and metrics["epochs"][1]["val_loss"]
+    assert (done["model_dir"] / "figures" / "flow_examples.png").is_file()
+
+
+def test_a_batch_smaller_than_the_devices_is_refused_before_starting(project):
+    from ethogram.train.pipeline import train_project
+
+    before = project.model_dirs("features")
+    with pytest.raises(ConfigError, match=r"train.batch_size=1 is the total over all devices"):
+        train_project(project, stage="features", overrides=[*TINY, "train.batch_size=1"],
+                      devices=2, progress=False)  # fmt: skip
+    assert project.model_dirs("features") == before
+
+
+def test_synced_batchnorm_on_two_shares_equals_batchnorm_on_the_whole_batch():
+    ranks = launch(distributed_support.synced_batchnorm_on_a_share, devices=2, device="cpu")
+    batch = torch.randn(7, 3, 4, 4, generator=torch.Generator().manual_seed(0)) * 2 + 1
+    batch.requires_grad_(True)
+    layer = torch.nn.BatchNorm2d(3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([1.0, 0.5, 2.0]))
+    out = layer(batch)
+    (out * torch.arange(batch.numel()).view_as(batch).float()).sum().backward()
+    for rank, got in enumerate(ranks):  # rank r holds rows r, r + 2, ...
+        torch.testing.assert_close(got["out"], out.detach()[rank::2], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got["grad"], batch.grad[rank::2], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(got["mean"], layer.running_mean, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(got["var"], layer.running_var, atol=1e-6, rtol=1e-5)
 
 
 def test_a_failing_rank_stops_the_others_and_is_named_with_its_message():

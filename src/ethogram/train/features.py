@@ -50,6 +50,7 @@ from ethogram.nn.video_norm import (
     video_statistics,
 )
 from ethogram.progress import progress_iter
+from ethogram.train.batchnorm_sync import synchronize_batchnorm
 from ethogram.train.common import fit, seed_everything, write_metrics
 from ethogram.train.distributed import current
 from ethogram.train.losses import multilabel_loss, positive_weights
@@ -120,6 +121,8 @@ class _FeatureTrainer:
         self.settings, self.model, self.device = settings, model, device
         self.train, self.val, self.class_names = train, val, class_names
         self.dist = current()
+        if self.dist.active and settings.train.sync_batchnorm:
+            synchronize_batchnorm(model)  # statistics of the whole batch, as in one process
         self.progress = progress and self.dist.is_main
         self.network = model  # what trains: the model itself, or DDP around it (several ranks)
         self._wrapped_phase: str | None = None

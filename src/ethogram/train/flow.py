@@ -252,6 +252,10 @@ def train_flow(
     model = build_motionnet(fs.arch, fs.stack_frames).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=fs.lr)
     meta = {**model.config(), "size": fs.size, "stage": "flow"}
+    if dist.active and settings.train.sync_batchnorm:
+        from ethogram.train.batchnorm_sync import synchronize_batchnorm
+
+        synchronize_batchnorm(model)  # statistics of the whole batch, as in one process
     network = dist.wrap(model, device)  # DDP around the model with several ranks
 
     def train_epoch(epoch: int) -> dict[str, float]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import socket
 import traceback
 from collections.abc import Callable, Iterator
@@ -156,7 +157,8 @@ def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> N
     except BaseException as exc:  # reported by the launcher, which stops the other ranks
         queue.put(("error", rank, (_message(exc), traceback.format_exc())))
         raise SystemExit(1) from None
-    queue.put(("done", rank, value if rank == 0 else None))
+    # plain pickle: torch's own would share tensors through the memory of a process that ends
+    queue.put(("done", rank, pickle.dumps(value) if rank == 0 else None))
 
 
 def launch(
@@ -244,7 +246,7 @@ def launch(
     done = [value for kind, rank, value in messages if kind == "done" and rank == 0]
     if not done:
         raise DistributedError("rank 0 ended without a result")
-    return done[0]
+    return pickle.loads(done[0])
 
 
 def _stop(processes, grace_s: float) -> None:

@@ -292,6 +292,9 @@ def train_project(
         world = int(os.environ["WORLD_SIZE"]) if launch.under_torchrun() else settings.train.devices
         _check_batches(settings, stages, world)
         if launch.under_torchrun():
+            if settings.train.devices not in (1, world) and os.environ["RANK"] == "0":
+                logger.warning(f"train.devices={settings.train.devices} is ignored: torchrun "
+                               f"started {world} processes")  # fmt: skip
             with launch.torchrun_group(settings.device):
                 return _train_stages(project, stages, settings, resume, stage, progress)
         if settings.train.devices > 1 and any(s in DISTRIBUTED_STAGES for s in stages):
