@@ -71,7 +71,8 @@ def test_a_step_of_two_ranks_is_the_step_of_one_process_on_the_whole_batch(proje
     two = launch(distributed_support.first_step_gradients, args, devices=2, device="cpu")
     assert one.keys() == two.keys() and any(name.startswith("spatial.") for name in one)
     for name, grad in one.items():  # batch norm over both shares, each share's loss weighed
-        torch.testing.assert_close(two[name], grad, rtol=1e-4, atol=1e-6 * grad.abs().max())
+        # rounding only: sums in another order (per-share batch norm differs by about 1e-2)
+        torch.testing.assert_close(two[name], grad, rtol=1e-3, atol=1e-4 * grad.abs().max())
 
 
 def test_a_two_rank_model_holds_plain_weights_and_thresholds(two_ranks):

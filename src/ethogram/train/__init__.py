@@ -12,6 +12,10 @@
 - :mod:`ethogram.train.sequence`: the TGM sequence model on the extracted features.
 - :mod:`ethogram.train.pipeline`: every stage in order
   (:func:`~ethogram.train.pipeline.train_project`).
+- Several devices (``train.devices``, ``ethogram train --devices N``, or ``torchrun``):
+  :mod:`ethogram.train.launch` starts the processes (or joins torchrun's),
+  :mod:`ethogram.train.distributed` tells each its rank and shares its batches, and
+  :mod:`ethogram.train.batchnorm_sync` normalizes over the whole batch of every process.
 
 Notes go to the module loggers (``ethogram.train.*``); nothing here configures logging.
 

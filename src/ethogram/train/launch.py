@@ -134,8 +134,20 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _end_with_launcher(launcher_pid: int) -> None:
+    """Exit this rank when the launching process is gone (killed, e.g. a GUI job stopped)."""
+    import time
+
+    while os.getppid() == launcher_pid:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> None:
     """One spawned process: the torchrun environment, the process group, ``fn(*args)``."""
+    import threading
+
+    threading.Thread(target=_end_with_launcher, args=(os.getppid(),), daemon=True).start()
     os.environ.update(MASTER_ADDR=address, MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
                       LOCAL_WORLD_SIZE=str(world))  # fmt: skip
