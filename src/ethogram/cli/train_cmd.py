@@ -25,7 +25,7 @@ and --resume DIR continues from it (then runs the later stages, unless --stage i
 DistributedDataParallel, one process per GPU; train.batch_size is the total over all of them);
 feature extraction and the sequence model then run on one. Started by torchrun, it uses
 torchrun's processes instead. Without GPUs, N processes train on the CPU (for tests and CPU
-clusters; not faster on one machine). See docs/cluster.md, "Multi-GPU training".
+clusters; expect no gain on one machine). See docs/cluster.md, "Multi-GPU training".
 """)
 
 EPILOG = """Examples:

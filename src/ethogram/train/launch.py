@@ -46,7 +46,7 @@ def backend_for(devices: int, device: str) -> str:
     """The process-group backend for ``devices`` processes on the ``device`` setting.
 
     ``nccl`` when CUDA GPUs are used (one per process), else ``gloo`` (CPU processes: for tests
-    and CPU clusters; on one machine they are not faster than one process).
+    and CPU clusters; on one machine, expect no gain over one process).
 
     Raises
     ------
@@ -217,7 +217,7 @@ def launch(
     backend = backend_for(devices, device)
     if backend == "gloo" and devices > 1:
         logger.warning(f"training in {devices} processes on CPU (gloo): meant for tests and CPU "
-                       "clusters; on one machine it is not faster than one process")  # fmt: skip
+                       "clusters; on one machine, expect no gain over one process")  # fmt: skip
     port = choose_port(address)
     context = multiprocessing.get_context("spawn")
     queue = context.SimpleQueue()
