@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import warnings
 
 import h5py
 import numpy as np
@@ -105,6 +106,35 @@ def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path):
     rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
     probs = _adapted_probabilities(model, arrays, rgb, flow)
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
+
+
+@pytest.mark.parametrize("crop", ["none", "animal"])
+def test_a_video_decoded_once_gets_the_features_it_gets_decoded_twice(
+    trained, tmp_path, monkeypatch, crop
+):
+    """The statistics pass keeps what it prepared (short videos): the second pass reuses it."""
+    project, model_dir = trained
+    model = load_feature_model(model_dir, device="cpu")
+    features = model.settings.features.model_copy(update={"crop": crop, "crop_size": 0.5})
+    model = dataclasses.replace(
+        model, settings=model.settings.model_copy(update={"features": features})
+    )
+    video = project.videos[1].video_path
+    decodes = []
+    real_prepared = extract_module._prepared
+    monkeypatch.setattr(extract_module, "_prepared",
+                        lambda *a: decodes.append(1) or real_prepared(*a))  # fmt: skip
+    outputs = {}
+    for reuse_bytes in (extract_module.REUSE_BYTES, 0):
+        monkeypatch.setattr(extract_module, "REUSE_BYTES", reuse_bytes)
+        decodes.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tiny video's mouse barely moves (crops)
+            path = extract_video(video, model, tmp_path / f"{reuse_bytes}.h5", progress=False)
+        outputs[len(decodes)] = read_outputs(path, "resnet18")
+    assert sorted(outputs) == [1, 2]  # decoded once, then twice
+    for name in ("P", "logits", "spatial_features", "flow_features"):
+        np.testing.assert_array_equal(outputs[1][name], outputs[2][name], err_msg=name)
 
 
 def test_finished_videos_are_skipped_and_other_groups_kept(trained):

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 CHUNK_SIZE = 128
+REUSE_BYTES = 512 * 2**20
+"""Videos whose resized frames and flow fit in this many bytes are decoded once, not twice."""
 FEATURE_DATASETS = ("P", "logits", "spatial_features", "flow_features")
 
 
@@ -274,16 +276,34 @@ def _in_background(items: Iterator, maxsize: int = 3) -> Iterator:
         thread.join(timeout=5)
 
 
+def _prepared_bytes(video_path: Path, feat) -> int:
+    """Bytes of the resized frames and flow of a whole video (what :func:`_prepared` yields)."""
+    from ethogram.io.video import video_info
+
+    per_frame = feat.input_size**2 * 3 + 2 * feat.motion_size**2 * 2  # uint8 RGB, float16 flow
+    return video_info(video_path).n_frames * per_frame
+
+
+def _replay(prepared: list) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The chunks of ``prepared``, each dropped from the list once handed out."""
+    prepared.reverse()
+    while prepared:
+        yield prepared.pop()
+
+
 def _statistics_batches(
     video_path: Path,
     feature_model: FeatureModel,
     progress: bool = False,
     background: np.ndarray | None = None,
+    prepared: list | None = None,
 ) -> Iterator[tuple[Any, Any]]:
     """Input batches for :func:`~ethogram.nn.video_norm.video_statistics`: a first pass.
 
     Frames evenly spread over the video (:func:`~ethogram.nn.video_norm.statistics_frame_limit`
-    of them), in shuffled batches; the input of a stream that is not adapted is None.
+    of them), in shuffled batches; the input of a stream that is not adapted is None. With a
+    list ``prepared``, the pass also keeps in it every ``(rgb, flow)`` chunk of the video as
+    :func:`_prepared` makes them (spatial frames included), for the second pass to reuse.
     """
     from ethogram.data.preprocess import FramePreprocessor, flow_to_tensor, rgb_to_tensor
     from ethogram.data.stacks import StackAssembler
@@ -309,7 +329,7 @@ def _statistics_batches(
         wanted = np.zeros(n_frames, bool)
         wanted[order] = True
         pre = FramePreprocessor(settings, source=str(video_path), background=background,
-                                spatial=want_rgb)  # fmt: skip
+                                spatial=want_rgb or prepared is not None)  # fmt: skip
         stacks = StackAssembler(feat.n_rgb, feat.n_flows)
 
         def keep() -> None:
@@ -322,6 +342,8 @@ def _statistics_batches(
 
         with progress_bar(n_frames, f"statistics {video_path.name}", progress) as advance:
             for rgb, flow in _in_background(_prepared(reader, pre, n_frames, feat)):
+                if prepared is not None:
+                    prepared.append((rgb, flow))
                 stacks.add(rgb, flow)
                 keep()
                 advance(len(rgb))
@@ -384,7 +406,12 @@ def extract_video(
     spatial_dim = feature_model.model.spatial.num_features
     flow_dim = feature_model.model.motion.num_features
     background = background_image(video_path, settings)
-    statistics = _statistics_batches(video_path, feature_model, progress, background)
+    # the statistics pass decodes the whole video and computes its flow: short enough videos
+    # keep what it prepared, and the second pass does not decode and compute them again
+    prepared = [] if _prepared_bytes(video_path, feat) <= REUSE_BYTES else None
+    statistics = _statistics_batches(video_path, feature_model, progress, background, prepared)
+    if not prepared:  # no statistics pass (features.video_norm=none), or too long a video
+        prepared = None
     with (
         VideoReader(video_path, cache_size=1) as reader,
         video_statistics(feature_model.model, feat.video_norm, statistics),
@@ -425,7 +452,11 @@ def extract_video(
                     advance(len(rgb))
 
             with progress_bar(n_frames, f"features {video_path.name}", progress) as advance:
-                for rgb, flow in _in_background(_prepared(reader, pre, n_frames, feat)):
+                if prepared is None:
+                    chunks = _in_background(_prepared(reader, pre, n_frames, feat))
+                else:
+                    chunks = _replay(prepared)
+                for rgb, flow in chunks:
                     stacks.add(rgb, flow)
                     drain()
                 stacks.finish()

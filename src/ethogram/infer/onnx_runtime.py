@@ -81,6 +81,9 @@ class OnnxFeatures:
         options.intra_op_num_threads = threads or _threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # idle threads sleep instead of spinning: the decoding thread needs the cores between
+        # batches (docs/dev/cpu_runtime.md has the measurements)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 os.fspath(path), options, providers=["CPUExecutionProvider"]
