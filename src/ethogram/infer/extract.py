@@ -166,7 +166,10 @@ def load_feature_model(
             f"{model_dir}: {len(thresholds)} thresholds for {len(class_names)} classes"
         )
     torch_device = choose_device(device or settings.device)
-    model = build_feature_model(settings, len(class_names))
+    # the saved weights replace every ImageNet weight: do not read those first
+    untrained = settings.features.model_copy(update={"pretrained": False})
+    model = build_feature_model(settings.model_copy(update={"features": untrained}),
+                                len(class_names))  # fmt: skip
     load_weights(model, best)  # ModelError naming the first mismatched key
     model.to(torch_device).eval()
     onnx = None

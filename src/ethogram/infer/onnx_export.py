@@ -82,6 +82,17 @@ def _sources(model_dir: Path) -> dict[str, str]:
     return {name: _sha256(model_dir / name) for name in (BEST_NAME, CONFIG_NAME)}
 
 
+def _stamps(model_dir: Path) -> dict[str, list[int]]:
+    """Size and modification time (ns) of the export's files and of the files it came from."""
+    from ethogram.models.folder import BEST_NAME, CONFIG_NAME
+
+    stamps = {}
+    for name in (BEST_NAME, CONFIG_NAME, EXPORT_NAME):
+        stat = (model_dir / name).stat()
+        stamps[name] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
+
+
 def read_export_record(model_dir: str | Path) -> dict[str, Any] | None:
     """The record of a model folder's ONNX export; None if there is none or it is unreadable."""
     path = Path(model_dir) / RECORD_NAME
@@ -96,6 +107,8 @@ def stale_reason(model_dir: str | Path) -> str | None:
     """Why the ONNX export of ``model_dir`` cannot be used (None: it is current).
 
     Missing files, another record version, or a checkpoint or config.yaml that changed since.
+    Files whose sizes and modification times are those recorded are taken as unchanged; others
+    are compared by their SHA-256.
     """
     model_dir = Path(model_dir)
     if not (model_dir / EXPORT_NAME).is_file():
@@ -105,6 +118,8 @@ def stale_reason(model_dir: str | Path) -> str | None:
         return f"{model_dir / RECORD_NAME} is missing or unreadable"
     if record.get("version") != RECORD_VERSION:
         return f"{model_dir / RECORD_NAME}: record version {record.get('version')}"
+    if record.get("stamps") == _stamps(model_dir):  # no file touched since: skip the digests
+        return None
     if record.get("onnx_sha256") != _sha256(model_dir / EXPORT_NAME):
         return f"{model_dir / EXPORT_NAME} is not the file its record describes"
     for name, digest in _sources(model_dir).items():
@@ -258,5 +273,7 @@ def export_feature_model(model_dir: str | Path, out: str | Path | None = None) -
         "onnx": onnx.__version__,
         "ethogram": version,
     }
+    if out_dir == model_dir:
+        record["stamps"] = _stamps(model_dir)
     atomic_write_text(out_dir / RECORD_NAME, json.dumps(record, indent=2) + "\n")
     return path
