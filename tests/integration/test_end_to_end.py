@@ -197,8 +197,9 @@ def test_onnx_runtime_predicts_what_torch_predicts(trained, tmp_path):
 
     project, samples, _ = trained
     held_out = samples[3].video_path
-    result = invoke("export-model", project.root)
-    assert result.exit_code == 0, result.output
+    # in child processes, as a user runs it (and torch's state in this process stays as it was)
+    result = run_cli("export-model", project.root)
+    assert result.returncode == 0, result.stderr
     feature_dir = project.latest_model("features")
     assert (feature_dir / "features.onnx").is_file() and stale_reason(feature_dir) is None
     record = read_export_record(feature_dir)
@@ -207,8 +208,8 @@ def test_onnx_runtime_predicts_what_torch_predicts(trained, tmp_path):
     outs = {}
     for runtime in ("torch", "onnx"):
         out = tmp_path / runtime
-        result = invoke("predict", project.root, held_out, "--out", out, "--runtime", runtime)
-        assert result.exit_code == 0, result.output
+        result = run_cli("predict", project.root, held_out, "--out", out, "--runtime", runtime)
+        assert result.returncode == 0, result.stderr
         outs[runtime] = out
     stem = held_out.stem
     _check_prediction_files(outs["onnx"], stem, N_FRAMES)
@@ -231,23 +232,39 @@ def test_a_stale_onnx_export_is_made_again_before_predicting(trained, tmp_path):
     project, samples, _ = trained
     feature_dir = tmp_path / "features_copy"
     shutil.copytree(project.latest_model("features"), feature_dir)
-    assert invoke("export-model", project.root, "--model", feature_dir).exit_code == 0
+    assert run_cli("export-model", project.root, "--model", feature_dir).returncode == 0
     before = read_export_record(feature_dir)
     with open(feature_dir / "config.yaml", "a") as f:
         f.write("# edited\n")  # the settings file is not the one the export came from
     assert "config.yaml changed since the export" in stale_reason(feature_dir)
-    result = invoke("predict", project.root, samples[3].video_path, "--out", tmp_path / "p",
-                    "--model", feature_dir, "--runtime", "onnx")  # fmt: skip
-    assert result.exit_code == 0, result.output
+    result = run_cli("predict", project.root, samples[3].video_path, "--out", tmp_path / "p",
+                     "--model", feature_dir, "--runtime", "onnx")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "exporting features_copy to ONNX (" in result.stderr  # said while it does it
     assert stale_reason(feature_dir) is None
     assert read_export_record(feature_dir)["sources"] != before["sources"]
 
 
-def test_the_onnx_runtime_without_onnxruntime_says_how_to_install_it(trained, monkeypatch):
-    from ethogram.errors import EthogramError
-    from ethogram.infer.predict import predict
+def test_the_onnx_runtime_without_onnxruntime_says_how_to_install_it(trained):
+    import os
+    import subprocess
 
     project, _, _ = trained
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
-    with pytest.raises(EthogramError, match=r"pip install 'ethogram\[onnx\]'"):
-        predict(project, runtime="onnx", progress=False)
+    block = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'onnxruntime':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"sys.argv = ['ethogram', 'predict', {str(project.root)!r}, '--runtime', 'onnx']\n"
+        "from ethogram.cli.main import run\n"
+        "run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                            env=dict(os.environ, NO_COLOR="1"), timeout=300)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the ONNX runtime needs the package onnxruntime, which is not installed: "
+        "pip install 'ethogram[onnx]'"
+    ]

@@ -128,12 +128,12 @@ class Predictor:
         self.model_dir = Path(model_dir)
         self.stage = model_stage(self.model_dir, ("features", "sequence"))
         self.settings = read_settings(self.model_dir / CONFIG_NAME)
-        self.device = choose_device(device or self.settings.device)
         self.runtime = runtime or self.settings.runtime
         if self.runtime != "torch":
             from ethogram.infer.onnx_runtime import check_runtime
 
             check_runtime(self.runtime)  # before any work: onnxruntime may be missing
+        self.device = choose_device(device or self.settings.device)
         metrics = metrics_or_empty(self.model_dir)
         self._sequence = None
         self._feature_model = None
