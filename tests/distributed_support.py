@@ -102,6 +102,35 @@ def first_step_gradients(root: str, overrides: list[str]) -> dict[str, object]:
     return grads
 
 
+def train_features_with_falling_validation(root: str, overrides: list[str]) -> dict:
+    """Train the feature stage while rank 0's validation F1 only falls (early stopping must end
+    every rank together); the model folder and the epochs each rank trained."""
+    from ethogram.project import Project
+    from ethogram.train import features
+    from ethogram.train.distributed import current
+
+    trained: list[int] = []
+    original_train, original_validate = (
+        features._FeatureTrainer.train_epoch,
+        features._FeatureTrainer.validate,
+    )
+
+    def train_epoch(self, epoch):
+        trained.append(epoch)
+        return original_train(self, epoch)
+
+    def validate(self, epoch):
+        return {**original_validate(self, epoch), "val_f1_macro": 1.0 - 0.1 * epoch}
+
+    features._FeatureTrainer.train_epoch = train_epoch
+    features._FeatureTrainer.validate = validate
+    project = Project.open(root)
+    model_dir = features.train_features(
+        project, project.settings("fast", overrides), progress=False
+    )
+    return {"model_dir": Path(model_dir), "trained": current().gather(trained)}
+
+
 def train_features_in_rank(root: str, overrides: list[str]) -> Path:
     """Train the feature stage of the project at ``root``; the model folder."""
     from ethogram.project import Project

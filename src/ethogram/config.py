@@ -36,7 +36,9 @@ class FlowSettings(_Strict):
     stack_frames: int = Field(11, ge=2, description="Frames per MotionNet input stack.")
     model_dir: str | None = Field(None, description="Trained MotionNet model directory.")
     epochs: int = Field(5, ge=1)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(
+        8, ge=1, description="Stacks per MotionNet step, in total over every device (train.devices)."
+    )
     lr: float = Field(3e-4, gt=0, description="MotionNet learning rate (1e-3 trains unsteadily).")
     steps_per_epoch: int = Field(100, ge=1)
     smooth_weight: float = Field(0.05, ge=0)

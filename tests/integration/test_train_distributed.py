@@ -95,6 +95,17 @@ def test_both_ranks_hold_the_same_motionnet_weights_after_every_step(project):
     assert (done["model_dir"] / "figures" / "flow_examples.png").is_file()
 
 
+def test_early_stopping_on_rank_0_ends_every_rank_at_the_same_epoch(project):
+    settings = [*TINY, "train.stream_epochs=0", "train.epochs=6", "train.steps_per_epoch=2",
+                "train.keep=best", "train.patience=2"]  # fmt: skip
+    args = (str(project.root), settings)
+    done = launch(distributed_support.train_features_with_falling_validation, args, devices=2,
+                  device="cpu")  # fmt: skip
+    assert done["trained"] == [[0, 1, 2], [0, 1, 2]]  # best at epoch 0, then 2 without gain
+    metrics = json.loads((done["model_dir"] / "metrics.json").read_text())
+    assert metrics["stopped_early"] and metrics["best_epoch"] == 0
+
+
 def test_a_batch_smaller_than_the_devices_is_refused_before_starting(project):
     from ethogram.train.pipeline import train_project
 
