@@ -37,7 +37,7 @@ class FlowSettings(_Strict):
     model_dir: str | None = Field(None, description="Trained MotionNet model directory.")
     epochs: int = Field(5, ge=1)
     batch_size: int = Field(
-        8, ge=1, description="Stacks per MotionNet step, in total over every device (train.devices)."
+        8, ge=1, description="Stacks per MotionNet step, in total over all devices (train.devices)."
     )
     lr: float = Field(3e-4, gt=0, description="MotionNet learning rate (1e-3 trains unsteadily).")
     steps_per_epoch: int = Field(100, ge=1)
