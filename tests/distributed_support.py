@@ -1,5 +1,9 @@
 """Functions that tests run in every process of a multi-process training (they must be importable
-by module name: :func:`ethogram.train.launch.launch` starts fresh processes)."""
+by module name: :func:`ethogram.train.launch.launch` starts fresh processes).
+
+Those that patch a class (to watch every step) leave it patched: run them only in the processes
+``launch`` starts, except :func:`first_step_gradients`, which restores what it patched.
+"""
 
 from __future__ import annotations
 
