@@ -125,7 +125,7 @@ class TrainSettings(_Strict):
         "1, training above 0.",
     )
     validation: Literal["auto", "videos", "blocks"] = Field(
-        "videos",
+        "auto",
         description="Where validation frames come from: whole videos ('videos', train.split), "
         "blocks held out inside every labeled video so that every video trains ('blocks'), or "
         "'auto': blocks with fewer than 6 labeled videos, else videos.",
@@ -137,7 +137,7 @@ class TrainSettings(_Strict):
         150, ge=30, description="train.validation=blocks: about this many frames per block."
     )
     balance: float = Field(
-        0.0,
+        0.5,
         ge=0,
         le=1,
         description="Draw rare behaviors' clips more often: a clip's weight is (1 / frequency of "

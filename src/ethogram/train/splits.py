@@ -13,7 +13,7 @@
 - ``auto``: ``blocks`` with fewer than :data:`AUTO_BLOCKS_BELOW` labeled videos, else
   ``videos``.
 
-The default is ``videos``.
+The default is ``auto``.
 
 The choice and its reason are written to the model folder's ``split.yaml`` (with the blocks) and
 ``metrics.json`` (``validation``), and printed when training starts.
