@@ -412,9 +412,10 @@ def load_project_pairs(
             hint = ""
             if split == "test":
                 hint = (
-                    " (models validated on blocks inside every labeled video, "
-                    "train.validation=blocks, hold no video out for a test: score videos "
-                    "labeled outside the project with --labels DIR --predictions DIR)"
+                    " (models validated on blocks inside every labeled video hold no video "
+                    "out for a test; train.validation=auto, the default, does so with fewer "
+                    "than 6 labeled videos: score videos labeled outside the project with "
+                    "--labels DIR --predictions DIR)"
                 )
             raise ProjectError(
                 f"{split_source}: split {split!r} lists no videos; "
