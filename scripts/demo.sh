@@ -29,8 +29,8 @@ BEHAVIORS=$(python -c "from ethogram.sample import SAMPLE_BEHAVIORS; print(','.j
 
 step ethogram sample "$DEMO_DIR/sample" --videos 6 --frames "$N_FRAMES" --seed 0
 step ethogram new "$DEMO_DIR/project" --behaviors "$BEHAVIORS" --preset "$PRESET"
-# five labeled videos go into the project (split 60/20/20 by video for training);
-# sample_005 stays out as a new, unseen video
+# five labeled videos go into the project (all five train; with fewer than 6 labeled videos,
+# validation comes from blocks held out inside each); sample_005 stays out as a new, unseen video
 step ethogram add "$DEMO_DIR/project" "$DEMO_DIR"/sample/videos/sample_00[0-4].mp4
 step ethogram info "$DEMO_DIR/project"
 step ethogram train "$DEMO_DIR/project"
