@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -36,12 +35,12 @@ from ethogram.io.labels import (
     LabelTable,
     backup_path,
     empty_labels,
-    fill_background,
     read_labels,
     write_labels,
 )
+from ethogram.project_behaviors import BehaviorEditing, check_behavior_name
 from ethogram.project_config import CONFIG_NAME, read_project_config
-from ethogram.project_journal import JOURNAL_NAME, finish_pending, replace_files
+from ethogram.project_journal import JOURNAL_NAME, finish_pending
 from ethogram.project_lock import ProjectBusyError, project_lock
 from ethogram.video_record import (  # noqa: F401  (part of this module's API)
     MIN_FRAMES,
@@ -55,17 +54,6 @@ from ethogram.video_record import (  # noqa: F401  (part of this module's API)
 
 LABELS_LOCK_TIMEOUT_S = 1.0
 """How long a label save waits for a busy project (the GUI saves again soon)."""
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
-
-
-def _check_behavior_name(name: str) -> str:
-    name = name.strip()
-    if not _NAME_RE.match(name):
-        raise ProjectError(
-            f"behavior name {name!r} is not valid: use letters, digits, '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return name
 
 
 def _backup_labels(path: Path) -> None:
@@ -76,7 +64,7 @@ def _backup_labels(path: Path) -> None:
         shutil.copy2(path, saved)
 
 
-class Project:
+class Project(BehaviorEditing):
     """A project folder. Use :meth:`create` or :meth:`open`, not the constructor."""
 
     def __init__(self, root: Path, config: dict[str, Any]):
@@ -117,7 +105,7 @@ class Project:
         root = Path(path)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise ProjectError(f"{root}: already exists and is not an empty folder")
-        names = [_check_behavior_name(b) for b in behaviors if b.strip()]
+        names = [check_behavior_name(b) for b in behaviors if b.strip()]
         names = ["background"] + [b for b in names if b != "background"]
         if len(names) < 2:
             raise ProjectError("a project needs at least one behavior besides 'background'")
@@ -472,89 +460,15 @@ class Project:
             write_record(record, record.video_path.name)
         return saved
 
+    def _backup_label_file(self, path: Path) -> None:
+        """Back up a label file a journaled change replaces (a module function: tests patch it)."""
+        _backup_labels(path)
+
     def labeled_videos(self) -> list[VideoRecord]:
         """Videos that have a label file."""
         return [r for r in self.videos if r.has_labels]
 
     # ---- behaviors ------------------------------------------------------------------------
-    def _rewrite_all_labels(self, transform, new_behaviors: list[str]) -> None:
-        """Validate every label file, transform all, then write them (with backups).
-
-        Called with the lock held and the configuration just re-read.
-        """
-        tables = []
-        for record in self.labeled_videos():
-            tables.append((record, read_labels(record.labels_path, behaviors=self.behaviors)))
-        writes = []
-        for record, table in tables:
-            values = transform(table.values)
-
-            def write(path: Path, values: np.ndarray = values) -> None:
-                write_labels(path, values, new_behaviors, backup=False)
-
-            writes.append((record.labels_path, write))
-        config = dict(self.config, project=dict(self.config["project"], class_names=new_behaviors))
-        config_text = yaml.safe_dump(config, sort_keys=False)
-        writes.append((self.config_path, lambda path: atomic_write_text(path, config_text)))
-        replace_files(self.root, writes, backup=_backup_labels)  # all land, even if killed
-        self.config = config
-
-    def add_behavior(self, name: str, absent: bool = False) -> None:
-        """Add a behavior. Existing labels get a new column of -1 (not yet labeled).
-
-        With ``absent``, frames already labeled get 0 instead (you assert the behavior does not
-        occur in them).
-        """
-        name = _check_behavior_name(name)
-
-        def transform(values: np.ndarray) -> np.ndarray:
-            column = np.full((len(values), 1), -1, dtype=np.int8)
-            if absent:
-                column[(values >= 0).all(axis=1)] = 0
-            return np.concatenate([values, column], axis=1)
-
-        with self._changing("add_behavior"):
-            if name in self.behaviors:
-                raise ProjectError(f"{self.root}: behavior {name!r} already exists")
-            self._rewrite_all_labels(transform, self.behaviors + [name])
-
-    def rename_behavior(self, old: str, new: str) -> None:
-        """Rename a behavior in the project and in every label file."""
-        new = _check_behavior_name(new)
-        with self._changing("rename_behavior"):
-            if old not in self.behaviors:
-                raise ProjectError(
-                    f"{self.root}: no behavior {old!r}; behaviors are {self.behaviors}"
-                )
-            if old == "background":
-                raise ProjectError("'background' cannot be renamed: it means 'no other behavior'")
-            if new in self.behaviors:
-                raise ProjectError(f"{self.root}: behavior {new!r} already exists")
-            names = [new if b == old else b for b in self.behaviors]
-            self._rewrite_all_labels(lambda v: v, names)
-
-    def remove_behavior(self, name: str) -> None:
-        """Remove a behavior and its label column; background is recomputed where needed."""
-        with self._changing("remove_behavior"):
-            if name not in self.behaviors:
-                raise ProjectError(
-                    f"{self.root}: no behavior {name!r}; behaviors are {self.behaviors}"
-                )
-            if name == "background":
-                raise ProjectError("'background' cannot be removed: it means 'no other behavior'")
-            if len(self.behaviors) <= 2:
-                raise ProjectError(f"cannot remove {name!r}: a project needs at least one behavior")
-            index = self.behaviors.index(name)
-
-            def transform(values: np.ndarray) -> np.ndarray:
-                kept = np.delete(values, index, axis=1)
-                labeled = (kept >= 0).all(axis=1)
-                filled = fill_background(kept)
-                kept[labeled, 0] = filled[labeled, 0]
-                return kept
-
-            self._rewrite_all_labels(transform, [b for b in self.behaviors if b != name])
-
     # ---- models ---------------------------------------------------------------------------
     def new_model_dir(self, stage: str, tag: str = "") -> Path:
         """Create and return ``models/<YYMMDD_HHMMSS>_<stage>[_<tag>]/``.
