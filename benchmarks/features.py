@@ -102,7 +102,8 @@ def run_preset(preset: str, n_frames: int, size: int, threads: int, steps: int) 
     import torch
 
     torch.set_num_threads(threads)
-    from ethogram.infer.extract import extract_video, load_feature_model
+    from ethogram.infer.extract import extract_video
+    from ethogram.infer.feature_model import load_feature_model
     from ethogram.models.folder import read_metrics
     from ethogram.train.features import train_features
 

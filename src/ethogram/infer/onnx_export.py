@@ -214,7 +214,7 @@ def export_feature_model(model_dir: str | Path, out: str | Path | None = None) -
     onnx = require_onnx("onnx")
     import torch
 
-    from ethogram.infer.extract import load_feature_model
+    from ethogram.infer.feature_model import load_feature_model
     from ethogram.io.atomic import atomic_path, atomic_write_text
     from ethogram.nn.registry import is_3d
 

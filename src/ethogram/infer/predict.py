@@ -176,9 +176,9 @@ class Predictor:
     # ---- models, loaded on first use -------------------------------------------------------
     @property
     def feature_model(self):
-        """The feature extractor (:func:`ethogram.infer.extract.load_feature_model`)."""
+        """The feature extractor (:func:`ethogram.infer.feature_model.load_feature_model`)."""
         if self._feature_model is None:
-            from ethogram.infer.extract import load_feature_model
+            from ethogram.infer.feature_model import load_feature_model
 
             self._feature_model = load_feature_model(
                 self.feature_model_dir, self.device.type, runtime=self.runtime
