@@ -125,7 +125,7 @@ def run_config(
     model trained on the same features and scored the same way.
     """
     from ethogram.infer.extract import extract_project
-    from ethogram.infer.predict import Predictor, project_labels
+    from ethogram.infer.predictor import Predictor, project_labels
     from ethogram.io.labels import read_labels
     from ethogram.project import Project
     from ethogram.sample import SAMPLE_BEHAVIORS

@@ -31,7 +31,7 @@ from predict import _quiet, make_videos, train_project  # benchmarks/predict.py
 
 def complete(project, videos: list[Path], out: Path) -> list[bool]:
     """Per video: are its CSVs whole and written by the project's model (its record matches)?"""
-    from ethogram.infer.predict import Predictor, resolve_model_dir
+    from ethogram.infer.predictor import Predictor, resolve_model_dir
     from ethogram.infer.targets import collect_targets
 
     predictor = Predictor(resolve_model_dir(project), device="cpu")

@@ -73,7 +73,7 @@ def _score(predictor, video: Path, truth: np.ndarray, first: int, out: Path, fps
 
 def run_config(name: str, overrides: list[str], preset: str, fraction: float, root: Path) -> dict:
     """Train one configuration on the first ``fraction`` of the video; score the rest."""
-    from ethogram.infer.predict import Predictor, project_labels
+    from ethogram.infer.predictor import Predictor, project_labels
     from ethogram.project import Project
     from ethogram.train.pipeline import train_project
 

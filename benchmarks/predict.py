@@ -88,8 +88,9 @@ def train_project(root: Path, preset: str, pairs) -> object:
 def time_stages(project, video: Path, out_dir: Path, runtime: str = "torch") -> dict[str, float]:
     """Seconds spent in each stage of predicting ``video`` (features from scratch)."""
     from ethogram.infer.extract import extract_video
-    from ethogram.infer.predict import Predictor, VideoTarget, resolve_model_dir, write_bouts
+    from ethogram.infer.predictor import Predictor, resolve_model_dir, write_bouts
     from ethogram.infer.sequence import sequence_logits, sigmoid
+    from ethogram.infer.targets import VideoTarget
     from ethogram.io.labels import write_labels
     from ethogram.io.video import open_video
 
@@ -123,7 +124,7 @@ def time_stages(project, video: Path, out_dir: Path, runtime: str = "torch") -> 
 def _export(project) -> float:
     """Seconds to export the project's feature extractor to ONNX (as `ethogram export-model`)."""
     from ethogram.infer.onnx_export import export_feature_model
-    from ethogram.infer.predict import Predictor, resolve_model_dir
+    from ethogram.infer.predictor import Predictor, resolve_model_dir
 
     feature_dir = Predictor(resolve_model_dir(project), device="cpu").feature_model_dir
     started = time.perf_counter()
@@ -186,7 +187,7 @@ def compare(reference: Path, other: Path, stem: str, group: str) -> dict:
 
 
 def bench_preset(preset, pairs, held_out, work, n_frames, runtimes, repeat) -> dict:
-    from ethogram.infer.predict import Predictor, resolve_model_dir
+    from ethogram.infer.predictor import Predictor, resolve_model_dir
 
     project = _quiet(train_project, work / f"project_{preset}", preset, pairs)
     settings = project.settings()

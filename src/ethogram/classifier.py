@@ -45,7 +45,7 @@ class Classifier:
 
         Minimum bout lengths not recorded by the model are estimated from the project's labels.
         """
-        from ethogram.infer.predict import Predictor, project_labels, resolve_model_dir
+        from ethogram.infer.predictor import Predictor, project_labels, resolve_model_dir
         from ethogram.project import Project
 
         project = Project.open(path)
@@ -55,7 +55,7 @@ class Classifier:
     @classmethod
     def from_dir(cls, model_dir: str | Path, device: str | None = None) -> Classifier:
         """A model folder (``models/<date>_<time>_sequence_tgmj`` or a feature model)."""
-        from ethogram.infer.predict import Predictor, resolve_model_dir
+        from ethogram.infer.predictor import Predictor, resolve_model_dir
 
         return cls(Predictor(resolve_model_dir(None, model_dir), device=device))
 

@@ -130,7 +130,7 @@ def test_classifier_predicts_a_dataframe_per_frame(trained):
 
 
 def test_a_feature_model_predicts_alone_with_min_bouts_from_the_labels(trained, tmp_path):
-    from ethogram.infer.predict import Predictor, project_labels
+    from ethogram.infer.predictor import Predictor, project_labels
 
     project, _ = trained
     feature_dir = project.latest_model("features")
@@ -161,7 +161,7 @@ def test_a_feature_model_whose_training_did_not_finish_is_refused_with_how_to_fi
     import shutil
 
     from ethogram.errors import ModelError
-    from ethogram.infer.predict import Predictor
+    from ethogram.infer.predictor import Predictor
 
     project, _ = trained
     unfinished = tmp_path / project.latest_model("features").name
@@ -183,7 +183,7 @@ def _kill(*args, **kwargs):
 
 def _assert_whole(project, stem, model_dir):
     """The CSVs of ``stem`` are the sequence model's prediction, and its bouts are theirs."""
-    from ethogram.infer.predict import Predictor
+    from ethogram.infer.predictor import Predictor
     from ethogram.summarize import bouts_table
 
     record = project.video(stem)
@@ -199,7 +199,7 @@ def _assert_whole(project, stem, model_dir):
 def test_predict_killed_between_its_writes_is_redone_by_the_next_run(
     trained, monkeypatch, killed_before
 ):
-    import ethogram.infer.predict as predict_module
+    import ethogram.infer.predictor as predictor_module
     import ethogram.io.outputs as outputs_module
 
     project, model_dir = trained
@@ -208,9 +208,9 @@ def test_predict_killed_between_its_writes_is_redone_by_the_next_run(
     old = predict(project, [stem], model=feature_dir.name, overwrite=True, progress=False)
     assert old[0].status == "done"  # the files hold another model's prediction
     if killed_before == "bouts CSV":
-        monkeypatch.setattr(predict_module, "write_bouts", _kill)
+        monkeypatch.setattr(predictor_module, "write_bouts", _kill)
     else:
-        monkeypatch.setattr(predict_module, "write_group", _kill)
+        monkeypatch.setattr(predictor_module, "write_group", _kill)
         monkeypatch.setattr(outputs_module, "set_file_attrs", _kill)
     with pytest.raises(Killed):  # the sequence model, computing its probabilities again
         predict(project, [stem], overwrite=True, progress=False)

@@ -6,7 +6,7 @@ import os
 import socket
 
 from ethogram.infer import cluster_record as record
-from ethogram.infer.predict import VideoResult
+from ethogram.infer.predictor import VideoResult
 from tests.conftest import dead_pid
 
 

@@ -40,7 +40,7 @@ def export_model(
     ),
 ) -> None:
     from ethogram.infer.onnx_export import RECORD_NAME, export_feature_model, stale_reason
-    from ethogram.infer.predict import Predictor, resolve_model_dir
+    from ethogram.infer.predictor import Predictor, resolve_model_dir
     from ethogram.project import Project
 
     project = Project.open(project_path)

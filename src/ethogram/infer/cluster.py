@@ -30,7 +30,8 @@ from typing import Any
 
 from ethogram.errors import ClusterError
 from ethogram.infer import cluster_record as record
-from ethogram.infer.predict import VideoResult, VideoTarget
+from ethogram.infer.predictor import VideoResult
+from ethogram.infer.targets import VideoTarget
 
 EXECUTORS = ("local", "slurm")
 INSTALL_HINT = "pip install 'ethogram[cluster]' (or pip install submitit)"
@@ -292,7 +293,7 @@ def predict_on_cluster(
         The run's bookkeeping folder and, when waiting, one result per video (status ``done``,
         ``skipped`` or ``failed`` with its reason); without waiting, an empty list.
     """
-    from ethogram.infer.predict import resolve_model_dir
+    from ethogram.infer.predictor import resolve_model_dir
     from ethogram.infer.targets import collect_targets
     from ethogram.project import Project
 
@@ -306,7 +307,7 @@ def predict_on_cluster(
     runtime = runtime or project.settings().runtime
     if runtime == "onnx":
         from ethogram.infer.onnx_runtime import check_runtime, ensure_export
-        from ethogram.infer.predict import Predictor
+        from ethogram.infer.predictor import Predictor
 
         check_runtime(runtime)
         ensure_export(Predictor(model_dir, device="cpu").feature_model_dir)

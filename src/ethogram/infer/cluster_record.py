@@ -137,7 +137,7 @@ def write_worker(run_dir: Path, worker: str, state: str, videos: list[int], atte
 
 
 def write_video(run_dir: Path, index: int, result, attempt: int) -> None:
-    """Record what became of video ``index`` (a :class:`~ethogram.infer.predict.VideoResult`)."""
+    """Record what became of video ``index`` (a :class:`~ethogram.infer.predictor.VideoResult`)."""
     _write_json(
         Path(run_dir) / "videos" / f"{index}.json",
         {
@@ -193,8 +193,8 @@ def is_final(state: dict[str, Any] | None) -> bool:
 
 
 def result_of(target: VideoTarget, state: dict[str, Any] | None):
-    """A :class:`~ethogram.infer.predict.VideoResult` from a video's recorded state."""
-    from ethogram.infer.predict import VideoResult
+    """A :class:`~ethogram.infer.predictor.VideoResult` from a video's recorded state."""
+    from ethogram.infer.predictor import VideoResult
 
     if state is None:
         return VideoResult(target, "failed", "never predicted")
