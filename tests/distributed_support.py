@@ -26,11 +26,11 @@ def train_features_gathering_digests(root: str, overrides: list[str]) -> dict:
     Returns (on rank 0) the model folder and, per step, the digests of the ranks in rank order.
     """
     from ethogram.project import Project
-    from ethogram.train import features
+    from ethogram.train import feature_trainer, features
     from ethogram.train.distributed import current
 
     steps: list[list[str]] = []
-    original_init = features._FeatureTrainer.__init__
+    original_init = feature_trainer.FeatureTrainer.__init__
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
@@ -43,7 +43,7 @@ def train_features_gathering_digests(root: str, overrides: list[str]) -> dict:
 
         self.optimizer.step = checked_step
 
-    features._FeatureTrainer.__init__ = init
+    feature_trainer.FeatureTrainer.__init__ = init
     project = Project.open(root)
     settings = project.settings("fast", overrides)
     model_dir = features.train_features(project, settings, progress=False)
@@ -80,10 +80,10 @@ class _FirstStepDone(Exception):
 def first_step_gradients(root: str, overrides: list[str]) -> dict[str, object]:
     """The gradients of the feature stage's first optimizer step (after DDP averaged them)."""
     from ethogram.project import Project
-    from ethogram.train import features
+    from ethogram.train import feature_trainer, features
 
     grads: dict[str, object] = {}
-    original_init = features._FeatureTrainer.__init__
+    original_init = feature_trainer.FeatureTrainer.__init__
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
@@ -95,14 +95,14 @@ def first_step_gradients(root: str, overrides: list[str]) -> dict[str, object]:
 
         self.optimizer.step = capture
 
-    features._FeatureTrainer.__init__ = init
+    feature_trainer.FeatureTrainer.__init__ = init
     try:
         project = Project.open(root)
         features.train_features(project, project.settings("fast", overrides), progress=False)
     except _FirstStepDone:
         pass
     finally:
-        features._FeatureTrainer.__init__ = original_init
+        feature_trainer.FeatureTrainer.__init__ = original_init
     return grads
 
 
@@ -110,13 +110,13 @@ def train_features_with_falling_validation(root: str, overrides: list[str]) -> d
     """Train the feature stage while rank 0's validation F1 only falls (early stopping must end
     every rank together); the model folder and the epochs each rank trained."""
     from ethogram.project import Project
-    from ethogram.train import features
+    from ethogram.train import feature_trainer, features
     from ethogram.train.distributed import current
 
     trained: list[int] = []
     original_train, original_validate = (
-        features._FeatureTrainer.train_epoch,
-        features._FeatureTrainer.validate,
+        feature_trainer.FeatureTrainer.train_epoch,
+        feature_trainer.FeatureTrainer.validate,
     )
 
     def train_epoch(self, epoch):
@@ -126,8 +126,8 @@ def train_features_with_falling_validation(root: str, overrides: list[str]) -> d
     def validate(self, epoch):
         return {**original_validate(self, epoch), "val_f1_macro": 1.0 - 0.1 * epoch}
 
-    features._FeatureTrainer.train_epoch = train_epoch
-    features._FeatureTrainer.validate = validate
+    feature_trainer.FeatureTrainer.train_epoch = train_epoch
+    feature_trainer.FeatureTrainer.validate = validate
     project = Project.open(root)
     model_dir = features.train_features(
         project, project.settings("fast", overrides), progress=False

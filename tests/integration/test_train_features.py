@@ -98,9 +98,9 @@ def test_same_seed_gives_same_split_and_same_weights(tiny_project):
 
 def train_until_interrupted(project, settings, monkeypatch, epoch: int = 3) -> Path:
     """Train until a KeyboardInterrupt in ``epoch``; return the interrupted model folder."""
-    from ethogram.train import features
+    from ethogram.train import feature_trainer
 
-    original = features._FeatureTrainer.train_epoch
+    original = feature_trainer.FeatureTrainer.train_epoch
 
     def interrupt(self, current):
         if current == epoch:
@@ -108,7 +108,7 @@ def train_until_interrupted(project, settings, monkeypatch, epoch: int = 3) -> P
         return original(self, current)
 
     with monkeypatch.context() as patch:
-        patch.setattr(features._FeatureTrainer, "train_epoch", interrupt)
+        patch.setattr(feature_trainer.FeatureTrainer, "train_epoch", interrupt)
         with pytest.raises(KeyboardInterrupt):
             train_features(project, settings, progress=False)
     return project.model_dirs("features")[-1]
@@ -191,16 +191,16 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
 
 @pytest.mark.parametrize("keep", ["last", "best"])
 def test_keep_decides_which_epochs_weights_are_saved(tiny_project, monkeypatch, keep):
-    from ethogram.train import features
+    from ethogram.train import feature_trainer
 
-    validate = features._FeatureTrainer.validate
+    validate = feature_trainer.FeatureTrainer.validate
     scripted = {2: 0.9, 3: 0.5, 4: 0.4}  # fused epochs: the first is best, then worse
 
     def scripted_validate(self, epoch):
         out = validate(self, epoch)
         return {**out, "val_f1_macro": scripted.get(epoch, out["val_f1_macro"])}
 
-    monkeypatch.setattr(features._FeatureTrainer, "validate", scripted_validate)
+    monkeypatch.setattr(feature_trainer.FeatureTrainer, "validate", scripted_validate)
     overrides = ["train.epochs=3", "train.patience=1", f"train.keep={keep}"]
     model_dir = train_features(tiny_project, tiny_project.settings("fast", TINY + overrides),
                                progress=False)  # fmt: skip

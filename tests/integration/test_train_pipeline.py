@@ -63,12 +63,12 @@ def test_a_stage_that_fails_before_its_first_checkpoint_leaves_no_model_folder(t
 
 def test_resume_trains_the_later_stages_with_the_interrupted_runs_settings(tmp_path, monkeypatch):
     from ethogram.config import read_settings
-    from ethogram.train import features
+    from ethogram.train import feature_trainer
     from tests.integration.test_train_features import TINY, make_tiny_project
 
     project = make_tiny_project(tmp_path)
     run = [*TINY, "train.stream_epochs=0", "sequence.epochs=1", "sequence.window=24", *SEQUENCE[3:]]
-    original = features._FeatureTrainer.train_epoch
+    original = feature_trainer.FeatureTrainer.train_epoch
 
     def interrupt_second_epoch(self, epoch):
         if epoch == 1:
@@ -76,7 +76,7 @@ def test_resume_trains_the_later_stages_with_the_interrupted_runs_settings(tmp_p
         return original(self, epoch)
 
     with monkeypatch.context() as patch:
-        patch.setattr(features._FeatureTrainer, "train_epoch", interrupt_second_epoch)
+        patch.setattr(feature_trainer.FeatureTrainer, "train_epoch", interrupt_second_epoch)
         with pytest.raises(KeyboardInterrupt):
             train_project(project, overrides=run, progress=False)
     [interrupted] = project.model_dirs("features")  # kept: it has a checkpoint

@@ -7,8 +7,8 @@
 - :mod:`ethogram.train.flow`: unsupervised MotionNet training
   (:func:`~ethogram.train.flow.train_flow`).
 - :mod:`ethogram.train.features`: the hidden two-stream feature extractor
-  (:func:`~ethogram.train.features.train_features`); its losses are in
-  :mod:`ethogram.train.losses`.
+  (:func:`~ethogram.train.features.train_features`); what each of its epochs does is in
+  :mod:`ethogram.train.feature_trainer`, its losses in :mod:`ethogram.train.losses`.
 - :mod:`ethogram.train.sequence`: the TGM sequence model on the extracted features.
 - :mod:`ethogram.train.pipeline`: every stage in order
   (:func:`~ethogram.train.pipeline.train_project`).
