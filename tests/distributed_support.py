@@ -1,5 +1,6 @@
 """Functions that tests run in every process of a multi-process training (they must be importable
-by module name: :func:`ethogram.train.launch.launch` starts fresh processes).
+by module name: :func:`ethogram.train.launch.launch` starts fresh processes). What they return
+is plain data, as ``launch`` requires: model folders as str, tensors as nested lists.
 
 Those that patch a class (to watch every step) leave it patched: run them only in the processes
 ``launch`` starts, except :func:`first_step_gradients`, which restores what it patched.
@@ -8,7 +9,6 @@ Those that patch a class (to watch every step) leave it patched: run them only i
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 
 def parameters_digest(model) -> str:
@@ -47,7 +47,7 @@ def train_features_gathering_digests(root: str, overrides: list[str]) -> dict:
     project = Project.open(root)
     settings = project.settings("fast", overrides)
     model_dir = features.train_features(project, settings, progress=False)
-    return {"model_dir": Path(model_dir), "steps": steps, "world": current().world_size}
+    return {"model_dir": str(model_dir), "steps": steps, "world": current().world_size}
 
 
 def train_flow_gathering_digests(root: str, overrides: list[str]) -> dict:
@@ -70,26 +70,27 @@ def train_flow_gathering_digests(root: str, overrides: list[str]) -> dict:
     torch.optim.Adam.step = checked_step
     project = Project.open(root)
     model_dir = train_flow(project, project.settings("fast", overrides), progress=False)
-    return {"model_dir": Path(model_dir), "steps": steps}
+    return {"model_dir": str(model_dir), "steps": steps}
 
 
 class _FirstStepDone(Exception):
     pass
 
 
-def first_step_gradients(root: str, overrides: list[str]) -> dict[str, object]:
-    """The gradients of the feature stage's first optimizer step (after DDP averaged them)."""
+def first_step_gradients(root: str, overrides: list[str]) -> dict[str, list]:
+    """The gradients of the feature stage's first optimizer step (after DDP averaged them), as
+    nested lists."""
     from ethogram.project import Project
     from ethogram.train import feature_trainer, features
 
-    grads: dict[str, object] = {}
+    grads: dict[str, list] = {}
     original_init = feature_trainer.FeatureTrainer.__init__
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
 
         def capture(*a, **k):
-            grads.update({n: p.grad.clone() for n, p in self.model.named_parameters()
+            grads.update({n: p.grad.tolist() for n, p in self.model.named_parameters()
                           if p.grad is not None})  # fmt: skip
             raise _FirstStepDone
 
@@ -132,16 +133,16 @@ def train_features_with_falling_validation(root: str, overrides: list[str]) -> d
     model_dir = features.train_features(
         project, project.settings("fast", overrides), progress=False
     )
-    return {"model_dir": Path(model_dir), "trained": current().gather(trained)}
+    return {"model_dir": str(model_dir), "trained": current().gather(trained)}
 
 
-def train_features_in_rank(root: str, overrides: list[str]) -> Path:
+def train_features_in_rank(root: str, overrides: list[str]) -> str:
     """Train the feature stage of the project at ``root``; the model folder."""
     from ethogram.project import Project
     from ethogram.train.features import train_features
 
     project = Project.open(root)
-    return Path(train_features(project, project.settings("fast", overrides), progress=False))
+    return str(train_features(project, project.settings("fast", overrides), progress=False))
 
 
 def fail_on_rank(rank: int, message: str) -> str:
@@ -158,7 +159,8 @@ def fail_on_rank(rank: int, message: str) -> str:
 
 def synced_batchnorm_on_a_share(seed: int = 0) -> dict:
     """Run a :class:`SyncedBatchNorm` on this rank's share of a fixed batch (train mode, with
-    gradients); return the output rows, the input gradient rows and the running statistics."""
+    gradients); return the output rows, the input gradient rows and the running statistics
+    (every rank's, on rank 0)."""
     import torch
 
     from ethogram.train.batchnorm_sync import SyncedBatchNorm
@@ -175,9 +177,16 @@ def synced_batchnorm_on_a_share(seed: int = 0) -> dict:
     (out * weights).sum().backward()
     return dist.gather(
         {
-            "out": out.detach(),
-            "grad": share.grad,
-            "mean": layer.running_mean.clone(),
-            "var": layer.running_var.clone(),
+            "out": out.detach().tolist(),
+            "grad": share.grad.tolist(),
+            "mean": layer.running_mean.tolist(),
+            "var": layer.running_var.tolist(),
         }  # fmt: skip
     )
+
+
+def model_folder_as_path() -> dict:
+    """A result that is not plain data: a model folder as a :class:`~pathlib.Path`."""
+    from pathlib import Path
+
+    return {"model_dir": Path("models/250101_120000_features_resnet18")}

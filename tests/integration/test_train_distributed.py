@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,8 +63,8 @@ def test_two_ranks_validate_as_one_process_trained_on_the_same_batches(project, 
     # the one-process run in a fresh process too: the same threads and state as the ranks
     args = (str(project.root), COMPARED)
     one_dir = launch(distributed_support.train_features_in_rank, args, devices=1, device="cpu")
-    one = json.loads((one_dir / "metrics.json").read_text())
-    two = json.loads((two_ranks["model_dir"] / "metrics.json").read_text())
+    one = json.loads((Path(one_dir) / "metrics.json").read_text())
+    two = json.loads((Path(two_ranks["model_dir"]) / "metrics.json").read_text())
     assert one["split"] == two["split"]
     assert len(two["epochs"]) == 5 and all("val_f1_macro" in e for e in two["epochs"])
     assert two["epochs"][-1]["train_loss"] < two["epochs"][0]["train_loss"]  # it learned
@@ -77,13 +78,16 @@ def test_a_step_of_two_ranks_is_the_step_of_one_process_on_the_whole_batch(proje
     one = distributed_support.first_step_gradients(*args)
     two = launch(distributed_support.first_step_gradients, args, devices=2, device="cpu")
     assert one.keys() == two.keys() and any(name.startswith("spatial.") for name in one)
-    for name, grad in one.items():  # batch norm over both shares, each share's loss weighed
+    for name, values in one.items():  # batch norm over both shares, each share's loss weighed
+        grad = torch.tensor(values)
         # rounding only: sums in another order (per-share batch norm differs by about 1e-2)
-        torch.testing.assert_close(two[name], grad, rtol=1e-3, atol=1e-4 * grad.abs().max())
+        torch.testing.assert_close(
+            torch.tensor(two[name]), grad, rtol=1e-3, atol=1e-4 * grad.abs().max()
+        )
 
 
 def test_a_two_rank_model_holds_plain_weights_and_thresholds(two_ranks):
-    best = load_training_checkpoint(two_ranks["model_dir"] / "best.pt")
+    best = load_training_checkpoint(Path(two_ranks["model_dir"]) / "best.pt")
     assert not any(key.startswith("module.") for key in best["model"])  # not DDP's names
     assert len(best["extra"]["thresholds"]) == len(best["extra"]["class_names"])
 
@@ -97,9 +101,10 @@ def test_both_ranks_hold_the_same_motionnet_weights_after_every_step(project):
     steps = done["steps"]
     assert len(steps) == 2 * 3 and all(digests[0] == digests[1] for digests in steps)
     assert len({digests[0] for digests in steps}) == len(steps)
-    metrics = json.loads((done["model_dir"] / "metrics.json").read_text())
+    model_dir = Path(done["model_dir"])
+    metrics = json.loads((model_dir / "metrics.json").read_text())
     assert [e["epoch"] for e in metrics["epochs"]] == [0, 1] and metrics["epochs"][1]["val_loss"]
-    assert (done["model_dir"] / "figures" / "flow_examples.png").is_file()
+    assert (model_dir / "figures" / "flow_examples.png").is_file()
 
 
 def test_early_stopping_on_rank_0_ends_every_rank_at_the_same_epoch(project):
@@ -109,7 +114,7 @@ def test_early_stopping_on_rank_0_ends_every_rank_at_the_same_epoch(project):
     done = launch(distributed_support.train_features_with_falling_validation, args, devices=2,
                   device="cpu")  # fmt: skip
     assert done["trained"] == [[0, 1, 2], [0, 1, 2]]  # best at epoch 0, then 2 without gain
-    metrics = json.loads((done["model_dir"] / "metrics.json").read_text())
+    metrics = json.loads((Path(done["model_dir"]) / "metrics.json").read_text())
     assert metrics["stopped_early"] and metrics["best_epoch"] == 0
 
 
@@ -132,7 +137,8 @@ def test_synced_batchnorm_on_two_shares_equals_batchnorm_on_the_whole_batch():
         layer.weight.copy_(torch.tensor([1.0, 0.5, 2.0]))
     out = layer(batch)
     (out * torch.arange(batch.numel()).view_as(batch).float()).sum().backward()
-    for rank, got in enumerate(ranks):  # rank r holds rows r, r + 2, ...
+    for rank, lists in enumerate(ranks):  # rank r holds rows r, r + 2, ...
+        got = {key: torch.tensor(values) for key, values in lists.items()}
         torch.testing.assert_close(got["out"], out.detach()[rank::2], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(got["grad"], batch.grad[rank::2], atol=1e-4, rtol=1e-4)
         torch.testing.assert_close(got["mean"], layer.running_mean, atol=1e-6, rtol=1e-5)
@@ -143,6 +149,11 @@ def test_a_failing_rank_stops_the_others_and_is_named_with_its_message():
     with pytest.raises(DistributedError, match=r"^rank 1 of 2 failed: no labels in vid3\.csv"):
         launch(distributed_support.fail_on_rank, (1, "no labels in vid3.csv"), devices=2,
                device="cpu")  # fmt: skip
+
+
+def test_a_rank_0_result_that_is_not_plain_data_is_refused_naming_where():
+    with pytest.raises(DistributedError, match=r"found \w*Path at result\['model_dir'\]"):
+        launch(distributed_support.model_folder_as_path, devices=1, device="cpu")
 
 
 def test_a_port_in_use_is_refused_in_one_line(monkeypatch):

@@ -3,9 +3,10 @@
 :func:`launch` spawns one process per device with the environment ``torchrun`` gives
 (``MASTER_ADDR``, ``MASTER_PORT``, ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``), sets up the process
 group (``nccl`` on CUDA GPUs, ``gloo`` on CPU), runs a function in every process and returns rank
-0's result. When one process fails, the others are stopped and the error names the rank and its
-message. Under ``torchrun`` (or ``srun`` with the same variables), :func:`torchrun_group` joins
-the group the environment describes instead.
+0's result, which must be plain data (sent back as JSON, never as a pickle).
+When one process fails, the others are stopped and the error names the rank and its message.
+Under ``torchrun`` (or ``srun`` with the same variables), :func:`torchrun_group` joins the group
+the environment describes instead.
 
 >>> launch(train_in_rank, (project_root,), devices=4, device="auto")  # doctest: +SKIP
 """
@@ -13,9 +14,9 @@ the group the environment describes instead.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
-import pickle
 import socket
 import traceback
 from collections.abc import Callable, Iterator
@@ -134,6 +135,40 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _plain_json(value: Any) -> str:
+    """``value`` as JSON text, if it is plain data: None, bool, int, float, str, and lists,
+    tuples and str-keyed dicts of them (tuples come back as lists).
+
+    Raises
+    ------
+    DistributedError
+        Naming what in ``value`` is not plain data.
+    """
+
+    def check(item: Any, where: str) -> None:
+        if item is None or isinstance(item, (bool, int, float, str)):
+            return
+        if isinstance(item, (list, tuple)):
+            for i, element in enumerate(item):
+                check(element, f"{where}[{i}]")
+            return
+        if isinstance(item, dict):
+            for key, element in item.items():
+                if not isinstance(key, str):
+                    raise DistributedError(
+                        f"rank 0's result: expected str keys, found {key!r} in {where}"
+                    )
+                check(element, f"{where}[{key!r}]")
+            return
+        raise DistributedError(
+            f"rank 0's result: expected plain data (str, numbers, lists, dicts), found "
+            f"{type(item).__name__} at {where}"
+        )
+
+    check(value, "result")
+    return json.dumps(value)
+
+
 def _end_with_launcher(launcher_pid: int) -> None:
     """Exit this rank when the launching process is gone (killed, e.g. a GUI job stopped)."""
     import time
@@ -161,6 +196,7 @@ def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> N
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
         _init_group(backend, rank)
         value = fn(*args)
+        result = _plain_json(value) if rank == 0 else None
         if dist.is_initialized():
             dist.destroy_process_group()
     except KeyboardInterrupt:
@@ -169,8 +205,7 @@ def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> N
     except BaseException as exc:  # reported by the launcher, which stops the other ranks
         queue.put(("error", rank, (_message(exc), traceback.format_exc())))
         raise SystemExit(1) from None
-    # plain pickle: torch's own would share tensors through the memory of a process that ends
-    queue.put(("done", rank, pickle.dumps(value) if rank == 0 else None))
+    queue.put(("done", rank, result))
 
 
 def launch(
@@ -189,6 +224,9 @@ def launch(
     fn, args
         A module-level function and its (picklable) arguments, run in every process after the
         process group is set up (:func:`ethogram.train.distributed.current` then tells the rank).
+        On rank 0 it returns plain data: None, bool, int, float, str, and lists, tuples and
+        str-keyed dicts of them (e.g. a model folder as a str); the other ranks' results are
+        not used.
     devices
         Number of processes: one per CUDA GPU, or CPU processes on the ``gloo`` backend.
     device
@@ -201,13 +239,13 @@ def launch(
     Returns
     -------
     Any
-        What ``fn`` returned on rank 0.
+        What ``fn`` returned on rank 0, through JSON (tuples come back as lists).
 
     Raises
     ------
     DistributedError
-        If the port is in use, or a process failed (named by rank, with its message; the others
-        are stopped).
+        If the port is in use, a process failed (named by rank, with its message; the others
+        are stopped), or rank 0 returned something other than plain data.
     KeyboardInterrupt
         After Ctrl-C, once the processes stopped.
     """
@@ -258,7 +296,7 @@ def launch(
     done = [value for kind, rank, value in messages if kind == "done" and rank == 0]
     if not done:
         raise DistributedError("rank 0 ended without a result")
-    return pickle.loads(done[0])
+    return json.loads(done[0])
 
 
 def _stop(processes, grace_s: float) -> None:

@@ -299,8 +299,10 @@ def train_project(
                 return _train_stages(project, stages, settings, resume, stage, progress)
         if settings.train.devices > 1 and any(s in DISTRIBUTED_STAGES for s in stages):
             args = (project.root, stage, preset, overrides, resume, progress)
-            return launch.launch(_train_in_rank, args, devices=settings.train.devices,
-                                 device=settings.device, setup=worker_setup)  # fmt: skip
+            trained = launch.launch(_train_in_rank, args, devices=settings.train.devices,
+                                    device=settings.device, setup=worker_setup)  # fmt: skip
+            stages_done = [stage_result(name, model_dir) for name, model_dir in trained]
+            return TrainResult(project.root, stages_done)
     return _train_stages(project, stages, settings, resume, stage, progress)
 
 
@@ -315,9 +317,11 @@ def _check_batches(settings, stages: list[str], world: int) -> None:
                               f"the number of devices ({world})")  # fmt: skip
 
 
-def _train_in_rank(root, stage, preset, overrides, resume, progress) -> TrainResult:
-    """One process of a multi-device run (see :func:`ethogram.train.launch.launch`)."""
-    return train_project(root, stage, preset, overrides, resume, progress=progress)
+def _train_in_rank(root, stage, preset, overrides, resume, progress) -> list[tuple[str, str]]:
+    """One process of a multi-device run (see :func:`ethogram.train.launch.launch`): the stages
+    it trained and their model folders (plain data; the launcher reads their scores)."""
+    result = train_project(root, stage, preset, overrides, resume, progress=progress)
+    return [(done.stage, str(done.model_dir)) for done in result.stages]
 
 
 def _train_stages(project, stages, settings, resume, stage, progress) -> TrainResult:
