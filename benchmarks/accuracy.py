@@ -41,19 +41,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+# benchmarks/config_runs.py (run as a script: its folder is on sys.path)
+from config_runs import add_run_arguments, configs, parse_config, results_header, write_results
+
 TARGETS = {"chain_f1": 0.90, "rarest_f1": 0.80, "segmental_f1@50": 0.85}
-
-
-def _parse_config(text: str) -> tuple[str, list[str]]:
-    """``NAME=k=v,k=v`` -> (NAME, [k=v, ...]); commas inside brackets (lists) do not split."""
-    name, _, rest = text.partition("=")
-    return name, [item for item in re.split(r",(?![^\[]*\])", rest) if item]
 
 
 def _styles(text: str) -> list[tuple[str, str]]:
@@ -226,29 +222,16 @@ def summarize(styles: dict, configs: list[str]) -> dict:
     return out
 
 
-def _write(path: Path | None, results: dict) -> None:
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default="fast")
+    add_run_arguments(
+        parser, "NAME=key=value,key=value (repeatable); default: one run of the preset as it is"
+    )
     parser.add_argument(
         "--styles",
         default="choosing,held_out",
         help="comma-separated styles of `ethogram sample`, or the groups choosing / held_out "
         "(default: both groups)",
-    )
-    parser.add_argument(
-        "--config",
-        action="append",
-        default=None,
-        help="NAME=key=value,key=value (repeatable); default: one run of the preset as it is",
     )
     parser.add_argument(
         "--sequence",
@@ -262,34 +245,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=1800)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the projects in this folder")
-    parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
-
-    import torch
 
     from ethogram.sample import SAMPLE_BEHAVIORS, get_style, make_sample
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    configs = [_parse_config(c) for c in (args.config or ["preset="])]
-    variants = [_parse_config(c) for c in args.sequence]
+    runs = configs(args)
+    variants = [parse_config(c) for c in args.sequence]
     styles = _styles(args.styles)
-    results = {
-        "command": " ".join(sys.argv),
-        "preset": args.preset,
-        "sample": {
-            "train_videos": args.train_videos,
-            "heldout_videos": args.heldout,
-            "frames": args.frames,
-            "size": args.size,
-            "seed": args.seed,
-        },
-        "threads": torch.get_num_threads(),
-        "load_average": os.getloadavg(),
-        "styles": {},
+    sample_fields = {
+        "train_videos": args.train_videos,
+        "heldout_videos": args.heldout,
+        "frames": args.frames,
+        "size": args.size,
+        "seed": args.seed,
     }
+    results = {**results_header(args, sample=sample_fields), "styles": {}}
     with tempfile.TemporaryDirectory(prefix="ethogram_accuracy_") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
@@ -316,17 +286,17 @@ def main() -> None:
                 "configs": {},
             }
             results["styles"][style_name] = entry
-            for name, overrides in configs:
+            for name, overrides in runs:
                 entry["configs"][name] = run_config(
                     name, overrides, args.preset, sample, args.train_videos, style_root, fps,
                     rarest, variants,
                 )  # fmt: skip
                 entry["load_average_after"] = os.getloadavg()
-                results["summary"] = summarize(results["styles"], [c for c, _ in configs])
-                _write(args.out, results)
+                results["summary"] = summarize(results["styles"], [c for c, _ in runs])
+                write_results(args.out, results)
                 print(f"{style_name} / {name}: done", file=sys.stderr, flush=True)
         results["load_average_after"] = os.getloadavg()
-    _write(args.out, results)
+    write_results(args.out, results)
     print(json.dumps(results, indent=2))
 
 

@@ -32,6 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+# benchmarks/config_runs.py (run as a script: its folder is on sys.path)
+from config_runs import add_run_arguments, configs, results_header, write_results
+
 HERE = Path(__file__).resolve().parent
 VIDEO = HERE.parent.parent / "shared" / "data" / "openfield" / "m3v1mp4.mp4"
 LABELS = HERE / "data" / "openfield_m3v1_locomotion_bouts.csv"
@@ -48,11 +51,6 @@ def read_bouts(path: Path, n_frames: int) -> np.ndarray:
             values[int(row["start_frame"]) : int(row["end_frame"]) + 1, 1] = 1
     values[:, 0] = 1 - values[:, 1]
     return values
-
-
-def _parse_config(text: str) -> tuple[str, list[str]]:
-    name, _, rest = text.partition("=")
-    return name, [part for part in rest.split(",") if part]
 
 
 def _score(predictor, video: Path, truth: np.ndarray, first: int, out: Path, fps: float) -> dict:
@@ -102,49 +100,29 @@ def run_config(name: str, overrides: list[str], preset: str, fraction: float, ro
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default="fast")
-    parser.add_argument(
-        "--config",
-        action="append",
-        default=None,
-        help="NAME=key=value,key=value (repeatable); default: the preset as it is",
-    )
+    add_run_arguments(parser, "NAME=key=value,key=value (repeatable); default: the preset as it is")
     parser.add_argument("--train-fraction", type=float, default=0.6)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the projects in this folder")
-    parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
     if not VIDEO.exists():
         sys.exit(f"{VIDEO}: the openfield video is not there (../shared/data beside the repo)")
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    configs = [_parse_config(c) for c in (args.config or ["preset="])]
     labels = read_bouts(LABELS, 2330)
-    results = {
-        "command": " ".join(sys.argv),
-        "preset": args.preset,
+    fields = {
         "video": VIDEO.name,
         "train_fraction": args.train_fraction,
         "labeled_locomotion_share": float(labels[:, 1].mean()),
-        "threads": torch.get_num_threads(),
-        "load_average": os.getloadavg(),
-        "configs": {},
     }
+    results = {**results_header(args, **fields), "configs": {}}
     with tempfile.TemporaryDirectory(prefix="ethogram_openfield_") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         shutil.copy(VIDEO, root / VIDEO.name)  # never write beside the shared video
-        for name, overrides in configs:
+        for name, overrides in configs(args):
             results["configs"][name] = run_config(
                 name, overrides, args.preset, args.train_fraction, root
             )
             results["load_average_after"] = os.getloadavg()
-            if args.out:
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                args.out.write_text(json.dumps(results, indent=2))
+            write_results(args.out, results)
             print(f"{name}: done", file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))
 

@@ -21,36 +21,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ethogram.errors import ConfigError
-from ethogram.settings import (
-    ClusterSettings,
-    FeatureSettings,
-    FlowSettings,
-    PostprocessSettings,
-    SequenceSettings,
-    Settings,
-    TrainSettings,
-)
 
-__all__ = [
-    "PRESETS",
-    "PRESET_ALIASES",
-    "REMOVED_SETTINGS",
-    "ClusterSettings",
-    "FeatureSettings",
-    "FlowSettings",
-    "PostprocessSettings",
-    "SequenceSettings",
-    "Settings",
-    "TrainSettings",
-    "load_settings",
-    "parse_overrides",
-    "preset_names",
-    "read_settings",
-    "resolve_preset",
-    "save_settings",
-    "settings_from_dict",
-]
-
+# the settings models, re-exported: code imports them from here with the functions below
+from ethogram.settings import ClusterSettings as ClusterSettings
+from ethogram.settings import FeatureSettings as FeatureSettings
+from ethogram.settings import FlowSettings as FlowSettings
+from ethogram.settings import PostprocessSettings as PostprocessSettings
+from ethogram.settings import SequenceSettings as SequenceSettings
+from ethogram.settings import Settings as Settings
+from ethogram.settings import TrainSettings as TrainSettings
 
 PRESET_ALIASES = {"deg_f": "fast", "deg_m": "medium", "deg_s": "slow"}
 
