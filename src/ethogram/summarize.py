@@ -29,7 +29,7 @@ from ethogram.bouts import find_bouts
 from ethogram.errors import ConfigError, LabelError
 from ethogram.io.atomic import atomic_path
 from ethogram.io.bouts_table import COLUMNS as BOUTS_TABLE_COLUMNS
-from ethogram.io.bouts_table import SECONDS_DECIMALS
+from ethogram.io.bouts_table import SECONDS_DECIMALS, bouts_dataframe
 from ethogram.io.labels import read_labels, validate_values
 
 # The bouts table is one of the label formats (io/bouts_table.py); summaries write the same one.
@@ -118,18 +118,7 @@ def bouts_table(
     behavior = [name for _, name, b in parts for _ in range(len(b))]
     bouts = np.concatenate([b for _, _, b in parts]) if parts else np.zeros((0, 2), np.int64)
     start, stop = bouts[:, 0].astype(np.int64), bouts[:, 1].astype(np.int64)
-    table = pd.DataFrame(
-        {
-            "behavior": pd.Series(behavior, dtype=object),
-            "start_frame": start,
-            "end_frame": stop - 1,
-            "duration_frames": stop - start,
-            "start_s": np.round(start / fps, SECONDS_DECIMALS),
-            "end_s": np.round(stop / fps, SECONDS_DECIMALS),
-            "duration_s": np.round((stop - start) / fps, SECONDS_DECIMALS),
-        },
-        columns=BOUT_COLUMNS,
-    )
+    table = bouts_dataframe(behavior, start, stop, fps)
     sort_index = np.lexsort((order, start))
     return table.iloc[sort_index].reset_index(drop=True)
 

@@ -108,6 +108,30 @@ def read(path: str | Path) -> list[Annotation]:
     return [Annotation(source=path, format=FORMAT, behaviors=behaviors, unit=unit, bouts=bouts)]
 
 
+def bouts_dataframe(behaviors: list[str], start: np.ndarray, stop: np.ndarray, fps: float):
+    """The table of bouts ``[start, stop)`` (frames) of ``behaviors``, in :data:`COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bout, in the order given; seconds rounded to :data:`SECONDS_DECIMALS`.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "behavior": pd.Series(behaviors, dtype=object),
+            "start_frame": start,
+            "end_frame": stop - 1,
+            "duration_frames": stop - start,
+            "start_s": np.round(start / fps, SECONDS_DECIMALS),
+            "end_s": np.round(stop / fps, SECONDS_DECIMALS),
+            "duration_s": np.round((stop - start) / fps, SECONDS_DECIMALS),
+        },
+        columns=COLUMNS,
+    )
+
+
 def write(path: str | Path, export: LabelExport) -> Path:
     """Write one video's bouts (the layout of ``ethogram summarize``'s bouts CSVs).
 
@@ -123,28 +147,17 @@ def write(path: str | Path, export: LabelExport) -> Path:
     pathlib.Path
         ``path``.
     """
-    import pandas as pd
-
     path = Path(path)
     bouts = export.annotation(FORMAT).bouts
-    start = np.array([b.start for b in bouts], dtype=np.int64)
-    stop = np.array([b.stop for b in bouts], dtype=np.int64)
-    fps = export.fps
-    table = pd.DataFrame(
-        {
-            "behavior": pd.Series([b.behavior for b in bouts], dtype=object),
-            "start_frame": start,
-            "end_frame": stop - 1,
-            "duration_frames": stop - start,
-            "start_s": np.round(start / fps, SECONDS_DECIMALS),
-            "end_s": np.round(stop / fps, SECONDS_DECIMALS),
-            "duration_s": np.round((stop - start) / fps, SECONDS_DECIMALS),
-        },
-        columns=COLUMNS,
+    table = bouts_dataframe(
+        [b.behavior for b in bouts],
+        np.array([b.start for b in bouts], dtype=np.int64),
+        np.array([b.stop for b in bouts], dtype=np.int64),
+        export.fps,
     )
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)
     return path
 
 
-__all__ = ["read", "write"]
+__all__ = ["bouts_dataframe", "read", "write"]
