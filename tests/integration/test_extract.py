@@ -86,11 +86,18 @@ def test_extraction_sees_the_same_inputs_as_training(trained, tmp_path):
     assert np.abs(unadapted - probs).max() > 1e-3  # the statistics were put back afterwards
 
 
-def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path):
-    """features.crop=animal: extraction finds the background and crops as the cache does."""
+@pytest.mark.parametrize("crop_motion", [False, True])
+def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path, crop_motion):
+    """features.crop=animal: extraction finds the background and crops as the cache does.
+
+    With features.crop_motion the statistics pass and extraction compute the flow inside the
+    window too, as training's cache does.
+    """
     project, model_dir = trained
     model = load_feature_model(model_dir, device="cpu")
-    features = model.settings.features.model_copy(update={"crop": "animal", "crop_size": 0.5})
+    features = model.settings.features.model_copy(
+        update={"crop": "animal", "crop_size": 0.5, "crop_motion": crop_motion}
+    )
     model = dataclasses.replace(
         model, settings=model.settings.model_copy(update={"features": features})
     )
@@ -102,20 +109,23 @@ def test_extraction_crops_around_the_animal_as_training_does(trained, tmp_path):
         arrays = prepare_video(record.video_path, model.settings, progress=False)
     plain = prepare_video(record.video_path, load_feature_model(model_dir).settings, progress=False)
     assert not np.array_equal(np.asarray(arrays.rgb), np.asarray(plain.rgb))
+    assert np.array_equal(np.asarray(arrays.flow), np.asarray(plain.flow)) != crop_motion
     feat = model.settings.features
     rgb, flow = arrays.stacks(np.arange(arrays.n_frames), feat.n_rgb, feat.n_flows)
     probs = _adapted_probabilities(model, arrays, rgb, flow)
     np.testing.assert_allclose(read_outputs(out, "resnet18")["P"], probs, atol=1e-5)
 
 
-@pytest.mark.parametrize("crop", ["none", "animal"])
+@pytest.mark.parametrize("crop", ["none", "animal", "animal+motion"])
 def test_a_video_decoded_once_gets_the_features_it_gets_decoded_twice(
     trained, tmp_path, monkeypatch, crop
 ):
     """The statistics pass keeps what it prepared (short videos): the second pass reuses it."""
     project, model_dir = trained
     model = load_feature_model(model_dir, device="cpu")
-    features = model.settings.features.model_copy(update={"crop": crop, "crop_size": 0.5})
+    features = model.settings.features.model_copy(
+        update={"crop": crop.split("+")[0], "crop_size": 0.5, "crop_motion": "+" in crop}
+    )
     model = dataclasses.replace(
         model, settings=model.settings.model_copy(update={"features": features})
     )

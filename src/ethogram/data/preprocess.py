@@ -14,7 +14,9 @@ identical inputs when it is trained and when it extracts features:
   the motion stream's input size, ``features.flow_input_size`` (default: ``input_size``;
   ``INTER_AREA`` when smaller: computing flow at a finer resolution than the network sees keeps
   small, fast motions such as paws); stored as float16. The spatial stream can thus see finer
-  frames than the motion stream, whose cost grows with ``n_flows``.
+  frames than the motion stream, whose cost grows with ``n_flows``. With
+  ``features.crop_motion`` the flow is computed inside the animal's window instead of on whole
+  frames (:mod:`ethogram.data.window_flow`).
 - **Stacks**: the spatial input of frame ``t`` is the ``n_rgb`` frames centered on ``t``; the
   motion input is the ``n_flows`` flow fields centered on ``t`` (flow ``i`` maps frame ``i`` to
   ``i + 1``, so with ``n_flows = 10`` frame ``t`` sees flows ``t-5 .. t+4``, i.e. frames
@@ -50,6 +52,7 @@ from ethogram.data.array_cache import (  # noqa: F401  (CACHE_DIR, clear_cache: 
     open_array_cache,
 )
 from ethogram.data.stacks import stack_indices
+from ethogram.data.window_flow import WindowFlowStream as _WindowFlow
 from ethogram.errors import FlowError, VideoError
 from ethogram.flow.dis import resize_frames
 
@@ -151,6 +154,11 @@ def _flow_from_rgb(flow_size: int, input_size: int, cropped: bool) -> bool:
     return flow_size == input_size and not cropped
 
 
+def _window_flow(settings: Settings) -> bool:
+    """Flow inside the animal's window (``features.crop_motion`` with animal crops)."""
+    return settings.features.crop == "animal" and settings.features.crop_motion
+
+
 def background_image(video_path: str | Path, settings: Settings) -> np.ndarray | None:
     """The video's background for ``features.crop == "animal"`` (None when not cropping).
 
@@ -189,8 +197,9 @@ class FramePreprocessor:
         ``features.crop == "animal"`` (``"auto"``, unresolved, is treated as ``"none"``).
     spatial
         False when only the flow will be used (the statistics pass of ``features.video_norm``):
-        frames are then resized, never cropped, and no background is needed. The flow is the
-        same either way.
+        frames are then resized, never cropped, and no background is needed unless the flow
+        is computed inside the animal's window (``features.crop_motion``). The flow is the same
+        either way.
     """
 
     def __init__(
@@ -208,17 +217,27 @@ class FramePreprocessor:
         self.motion_size = feat.motion_size
         self.flow_size = settings.flow.size
         self.tracker = None
+        self.spatial = spatial
         # "auto" is resolved when training starts (animal_crop.resolve_crop); settings
         # that were never resolved get whole frames, as "none"
         self.from_rgb = _flow_from_rgb(self.flow_size, self.input_size, feat.crop == "animal")
-        if feat.crop == "animal" and spatial:
+        window_flow = _window_flow(settings)
+        if feat.crop == "animal" and (spatial or window_flow):
             from ethogram.data.animal_crop import AnimalTracker
 
             if background is None:
                 raise ValueError("features.crop='animal' needs the video's background image")
             self.tracker = AnimalTracker(background)
             self.crop_side = round(feat.crop_size * max(background.shape[:2]))
-        self.stream = make_stream(settings.flow, flow_model, source=source)
+        if window_flow:
+            from ethogram.data.window_flow import WindowFlowStream
+
+            if settings.flow.method != "dis":
+                raise FlowError("features.crop_motion needs flow.method=dis (the flow is "
+                                f"computed inside the animal's window), not {settings.flow.method}")  # fmt: skip
+            self.stream = WindowFlowStream(self.crop_side, self.flow_size, settings.flow.dis_preset)
+        else:
+            self.stream = make_stream(settings.flow, flow_model, source=source)
         self.source = source
         self.n_frames = 0
 
@@ -234,17 +253,19 @@ class FramePreprocessor:
             frames complete (DIS: one per frame after the first; MotionNet: whole stacks at a
             time).
         """
-        if self.tracker is None:
+        centres = None if self.tracker is None else self.tracker.centres(frames)
+        if centres is None or not self.spatial:
             rgb = resize_frames(frames, self.input_size)
         else:
             from ethogram.data.animal_crop import crop_frames
 
-            centres = self.tracker.centres(frames)
             rgb = crop_frames(frames, centres, self.crop_side, self.input_size)
-        # flow from the already resized frames when sizes agree (cheaper, same in both paths)
-        flow_input = rgb if self.from_rgb else frames
         self.n_frames += len(frames)
-        flow = self.stream.push(flow_input)
+        if isinstance(self.stream, _WindowFlow):
+            flow = self.stream.push(frames, centres)
+        else:
+            # flow from the already resized frames when sizes agree (cheaper, same in both paths)
+            flow = self.stream.push(rgb if self.from_rgb else frames)
         return rgb, normalize_flow(flow, self.flow_size, self.motion_size)
 
     def finish(self) -> np.ndarray:
@@ -304,6 +325,8 @@ def _flow_key_settings(settings: Settings) -> dict[str, Any]:
     out["from_resized"] = _flow_from_rgb(flow.size, settings.features.input_size,
                                          settings.features.crop == "animal")  # fmt: skip
     out["input_size"] = settings.features.motion_size  # the size the flow is resized to
+    if _window_flow(settings):
+        out.update(window=settings.features.crop_size, crop_version=CROP_VERSION)
     return out
 
 
