@@ -222,6 +222,34 @@ def test_onnx_runtime_predicts_what_torch_predicts(trained, tmp_path):
     assert (torch_csv == onnx_csv).all(axis=1).mean() >= 0.995
 
 
+def test_cluster_jobs_run_the_onnx_runtime_and_predict_what_local_torch_predicts(trained, tmp_path):
+    """`predict --executor local --runtime onnx`: submitit jobs extract with onnxruntime."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    pytest.importorskip("submitit")
+    project, samples, _ = trained
+    held_out = samples[3].video_path
+    local, jobs = tmp_path / "local", tmp_path / "jobs"
+    result = run_cli("predict", project.root, held_out, "--out", local, "--runtime", "torch")
+    assert result.returncode == 0, result.stderr
+    result = run_cli("predict", project.root, held_out, "--out", jobs, "--executor", "local",
+                     "--runtime", "onnx", "--jobs-at-once", "1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    stem = held_out.stem
+    _check_prediction_files(jobs, stem, N_FRAMES)
+    for group in ("resnet18", "tgmj"):
+        expected = read_outputs(local / f"{stem}_outputs.h5", group, ["P"])["P"]
+        found = read_outputs(jobs / f"{stem}_outputs.h5", group, ["P"])["P"]
+        np.testing.assert_allclose(found, expected, atol=1e-4, err_msg=group)
+    torch_csv, onnx_csv = (read_labels(o / f"{stem}_predictions.csv").values for o in (local, jobs))
+    assert (torch_csv == onnx_csv).all(axis=1).mean() >= 0.995
+    # the jobs were told to run onnxruntime, whose export was made before submitting
+    from ethogram.infer.cluster_record import list_runs, read_run
+
+    assert read_run(list_runs(project.root)[-1])["runtime"] == "onnx"
+    assert (project.latest_model("features") / "features.onnx").is_file()
+
+
 def test_a_stale_onnx_export_is_made_again_before_predicting(trained, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")

@@ -1,4 +1,4 @@
-"""Flow inside the animal's window (features.crop_motion): the motion stream sees the animal large."""
+"""Flow inside the animal's window (features.crop_motion): the motion stream sees it large."""
 
 from __future__ import annotations
 

@@ -37,10 +37,11 @@ video that fails is tried once more; the command waits with one progress bar (or
 with --no-wait) and `ethogram status PROJECT` shows what is done, running and failed. Needs
 submitit: pip install 'ethogram\\[cluster]'. See docs/cluster.md.
 
---runtime onnx runs the feature extractor with onnxruntime instead of torch: faster on a CPU,
-same predictions (docs/cluster.md#the-cpu-runtime). The model is exported to ONNX the first time
-(`ethogram export-model`). Needs pip install 'ethogram\\[onnx]'. The default is the project's
-runtime setting (torch).
+--runtime onnx runs the feature extractor with onnxruntime instead of torch: the same
+predictions; its networks take less CPU time and suffer less on a busy machine, though end to
+end it is not faster on an idle one (docs/cluster.md#the-cpu-runtime). The model is exported to
+ONNX the first time (`ethogram export-model`). Needs pip install 'ethogram\\[onnx]'. The
+default is the project's runtime setting (torch).
 """)
 
 EPILOG = """Examples:
@@ -85,7 +86,7 @@ def predict(
     runtime: str = typer.Option(
         None,
         "--runtime",
-        help="torch or onnx (onnxruntime, faster on CPU; default: the runtime setting).",
+        help="torch or onnx (onnxruntime; same predictions; default: the runtime setting).",
     ),
 ) -> None:
     from ethogram.infer.predict import predict as run_predict

@@ -233,8 +233,10 @@ class FramePreprocessor:
             from ethogram.data.window_flow import WindowFlowStream
 
             if settings.flow.method != "dis":
-                raise FlowError("features.crop_motion needs flow.method=dis (the flow is "
-                                f"computed inside the animal's window), not {settings.flow.method}")  # fmt: skip
+                raise FlowError(
+                    "features.crop_motion needs flow.method=dis (the flow is computed inside "
+                    f"the animal's window), not {settings.flow.method}"
+                )
             self.stream = WindowFlowStream(self.crop_side, self.flow_size, settings.flow.dis_preset)
         else:
             self.stream = make_stream(settings.flow, flow_model, source=source)
