@@ -223,6 +223,21 @@ REMOVED_SETTINGS: dict[tuple[str, str], Any] = {
 }
 
 
+# Settings added since models were first saved whose default is not what older code did: a saved
+# model's config.yaml without the key loads with the value the model was trained and run with.
+ADDED_SETTINGS: dict[tuple[str, str], Any] = {
+    ("features", "crop_motion"): False,
+}
+
+
+def _fill_added_settings(data: dict[str, Any]) -> None:
+    """Give ``data`` (in place) the older behaviour of :data:`ADDED_SETTINGS` it lacks."""
+    for (section, key), before in ADDED_SETTINGS.items():
+        values = data.get(section)
+        if isinstance(values, dict) and key not in values:
+            values[key] = before
+
+
 def _drop_removed_settings(data: dict[str, Any], source: str) -> None:
     """Remove :data:`REMOVED_SETTINGS` from ``data`` (in place); refuse a value that mattered."""
     for (section, key), kept in REMOVED_SETTINGS.items():
@@ -241,7 +256,8 @@ def read_settings(path: str | Path) -> Settings:
     """Read settings from a YAML file written by :func:`save_settings` (a model's config.yaml).
 
     Settings removed since the file was written (:data:`REMOVED_SETTINGS`) are ignored, unless
-    their value changed the saved network (then a :class:`ConfigError` says so).
+    their value changed the saved network (then a :class:`ConfigError` says so); settings added
+    since (:data:`ADDED_SETTINGS`) take the value the older code used.
     """
     path = Path(path)
     if not path.is_file():
@@ -253,4 +269,5 @@ def read_settings(path: str | Path) -> Settings:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
     _drop_removed_settings(data, str(path))
+    _fill_added_settings(data)
     return settings_from_dict(data, str(path))

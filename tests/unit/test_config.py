@@ -94,6 +94,16 @@ def test_a_saved_model_config_with_removed_settings_still_loads(tmp_path: Path):
     assert read_settings(path) == load_settings("fast")
 
 
+def test_a_saved_model_config_older_than_crop_motion_runs_with_whole_frame_flow(tmp_path: Path):
+    path = tmp_path / "config.yaml"
+    save_settings(load_settings("fast", overrides=["features.crop_motion=true"]), path)
+    data = yaml.safe_load(path.read_text())
+    assert read_settings(path).features.crop_motion is True  # written by this version: kept
+    del data["features"]["crop_motion"]  # as a model saved before the setting existed
+    path.write_text(yaml.safe_dump(data))
+    assert read_settings(path).features.crop_motion is False
+
+
 def test_a_saved_model_that_read_removed_sequence_inputs_is_refused_with_the_reason(
     tmp_path: Path,
 ):
