@@ -75,9 +75,10 @@ class FeatureSettings(_Strict):
         description="crop='animal': window side, fraction of the frame's longer side.",
     )
     crop_motion: bool = Field(
-        False,
+        True,
         description="crop='animal': the motion stream sees the animal's window too (flow between "
-        "two frames cropped at the same place) instead of whole frames. Only with flow.method=dis.",
+        "two frames cropped at the same place); false: the flow of whole frames. Needs "
+        "flow.method=dis (with motionnet, training sets it to false and says so).",
     )
     n_rgb: int = Field(1, ge=1, description="RGB frames stacked into the spatial stream.")
     n_flows: int = Field(10, ge=1, description="Flow fields stacked into the motion stream.")

@@ -168,7 +168,8 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
         "fast", TINY + ["train.stream_epochs=0", "train.epochs=1", "features.crop=auto"]
     )
     model_dir = train_features(walking, settings, progress=False)
-    assert read_settings(model_dir / "config.yaml").features.crop == "animal"
+    saved = read_settings(model_dir / "config.yaml").features
+    assert saved.crop == "animal" and saved.crop_motion  # the motion stream's flow cropped too
     # the backgrounds measured for the decision are handed on, not read again
     _, backgrounds = resolve_crop(files(walking, ["walk0", "walk1"]), settings)
     assert sorted(backgrounds) == ["walk0", "walk1"]
@@ -187,6 +188,15 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
     assert "found in only 0%" in caplog.messages[0]
     plain = walking.settings("fast", TINY + ["features.crop=none"])
     assert resolve_crop(files(walking, ["walk0"]), plain) == (plain, {})  # other values: unchanged
+    # MotionNet computes the flow of whole frames: crop_motion is turned off, and said
+    learned = walking.settings("fast", TINY + ["features.crop=animal", "flow.method=motionnet"])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):
+        resolved, _ = resolve_crop(files(walking, ["walk0"]), learned)
+    assert not resolved.features.crop_motion and learned.features.crop_motion
+    assert caplog.messages == [
+        "features.crop_motion -> false: flow.method=motionnet computes the flow of whole frames"
+    ]
 
 
 @pytest.mark.parametrize("keep", ["last", "best"])

@@ -76,11 +76,13 @@ def _crop_settings(size: int = 32):
                                             "features.crop_size=0.25"])  # fmt: skip
 
 
-def test_spatial_stream_sees_the_animal_large_and_the_motion_stream_the_whole_frame(tmp_path):
+def test_without_crop_motion_the_motion_stream_sees_the_whole_frame(tmp_path):
     frames, _, floor = _walking_animal()
     whole = prepare_frames([frames], load_settings("fast", overrides=["features.input_size=32",
                                                                       "flow.size=32"]))  # fmt: skip
-    cropped = prepare_frames([frames[:30], frames[30:]], _crop_settings(), background=floor)
+    settings = _crop_settings().model_copy(deep=True)
+    settings.features.crop_motion = False
+    cropped = prepare_frames([frames[:30], frames[30:]], settings, background=floor)
     assert cropped.rgb.shape == whole.rgb.shape == (60, 32, 32, 3)
     dark_whole = (whole.rgb[..., 0] < 120).sum(axis=(1, 2)).mean()
     dark_crop = (cropped.rgb[..., 0] < 120).sum(axis=(1, 2)).mean()

@@ -306,7 +306,8 @@ def resolve_crop(
     ``"animal"`` when every video of ``videos`` (name -> file) passes
     :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``. The choice is
     logged (``ethogram.data.animal_crop``), with the videos that failed and why. Other values are
-    returned unchanged.
+    returned unchanged. ``features.crop_motion`` is turned off (and logged) when the flow method
+    computes the flow of whole frames (MotionNet).
 
     Returns
     -------
@@ -316,6 +317,7 @@ def resolve_crop(
         Video name -> background image, measured on the way, when the result crops (so that
         preprocessing does not read the videos for them again); else empty.
     """
+    settings = _resolve_window_flow(settings)
     feat = settings.features
     if feat.crop != "auto":
         return settings, {}
@@ -329,7 +331,20 @@ def resolve_crop(
     if problems:
         logger.info("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
     else:
+        motion = ("the motion stream the flow inside it" if feat.crop_motion
+                  else "the motion stream whole frames")  # fmt: skip
         logger.info(f"features.crop=auto -> animal: the spatial stream sees a window of "
-                    f"{feat.crop_size:.0%} of the frame centred on the animal")  # fmt: skip
+                    f"{feat.crop_size:.0%} of the frame centred on the animal, "
+                    f"{motion}")  # fmt: skip
     resolved = settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
     return resolved, ({} if problems else backgrounds)
+
+
+def _resolve_window_flow(settings: Settings) -> Settings:
+    """``features.crop_motion`` off (and logged) when the flow method cannot crop (MotionNet)."""
+    feat = settings.features
+    if not feat.crop_motion or feat.crop == "none" or settings.flow.method == "dis":
+        return settings
+    logger.info(f"features.crop_motion -> false: flow.method={settings.flow.method} computes "
+                "the flow of whole frames")  # fmt: skip
+    return settings.model_copy(update={"features": feat.model_copy(update={"crop_motion": False})})
