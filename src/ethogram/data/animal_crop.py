@@ -5,8 +5,9 @@ spatial network's input (64 px in the ``fast`` preset) a mouse is 10-15 pixels l
 posture (rearing, grooming) is a handful of pixels. With ``features.crop = "animal"`` the
 spatial stream sees instead a square window of ``features.crop_size`` times the frame's longer
 side, centred on the animal, resized to ``features.input_size``: the same network cost, several
-times the resolution on the animal. The motion stream keeps the whole frame (locomotion is
-motion across the arena).
+times the resolution on the animal. With ``features.crop_motion`` (the default) the motion
+stream's flow is computed inside the same windows (:mod:`ethogram.data.window_flow`); without it
+the motion stream sees the flow of whole frames.
 
 How the animal is found, per video:
 

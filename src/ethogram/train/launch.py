@@ -198,6 +198,7 @@ def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> N
         value = fn(*args)
         result = _plain_json(value) if rank == 0 else None
         if dist.is_initialized():
+            dist.barrier()  # no rank tears the group down while another still talks to it
             dist.destroy_process_group()
     except KeyboardInterrupt:
         queue.put(("interrupted", rank, None))
