@@ -1,28 +1,6 @@
-"""BORIS event exports (CSV or TSV): read every layout BORIS has written, write the 9.x ones.
+"""Read BORIS event exports (CSV or TSV) in every layout BORIS 7.x to 9.x has written.
 
-Layouts read (each checked against BORIS's own export code, ``export_observation.py`` and
-``export_events.py``, in its 7.x to 9.x releases):
-
-* **tabular events**, one row per event, 8.10 and later: columns ``Observation id, ...,
-  Subject, Behavior, Behavioral category, [Modifier #1...], Behavior type, Time, Media file name,
-  Image index, Image file path, Comment``; ``Behavior type`` is ``START``, ``STOP`` or ``POINT``.
-* **tabular events**, 7.x to 8.9: metadata rows (``Observation id``, ``Player #1``,
-  ``Time offset (s)``, independent variables ...) above the header ``Time, Media file path,
-  Total length, FPS, Subject, Behavior, Behavioral category, [Modifier 1...], Comment, Status``;
-  ``Status`` is ``START``, ``STOP`` or ``POINT``.
-* **aggregated events**, one row per bout: ``Behavior type`` is ``STATE`` or ``POINT`` with
-  ``Start (s)``, ``Stop (s)``, ``Duration (s)``; the video is in ``Media file name`` (8.10 and
-  later) or ``Media file`` (older).
-
-Times are observation times: BORIS adds the observation's time offset, and, when a player plays
-several media files one after another, the durations of the files before; both are taken off
-(when the file states them) so times count from the start of each video. Events are grouped by
-observation, video and subject; START/STOP pairs are matched per behavior and modifiers.
-
-Written: :func:`write` the 9.x tabular events, :func:`write_aggregated` the 9.x aggregated
-events, as CSV (``.csv``) or TSV (``.tsv``) with BORIS's ``\\r\\n`` line ends.
-
-This module imports neither torch nor Qt.
+The layouts, and how times and START/STOP pairs are handled: :mod:`ethogram.io.boris`.
 """
 
 from __future__ import annotations
@@ -30,68 +8,20 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from ethogram.errors import LabelError
-from ethogram.io.annotation import Annotation, Bout, LabelExport
-from ethogram.io.atomic import atomic_path
+from ethogram.io.annotation import Annotation, Bout
+from ethogram.io.boris.columns import (
+    FORMAT,
+    MEDIA_COLUMNS,
+    NO_FOCAL_SUBJECT,
+    UNKNOWN_MEDIA,
+)
 
-FORMAT = "boris"
-NO_FOCAL_SUBJECT = "No focal subject"
-NA = "NA"
-MEDIA_COLUMNS = ("Media file name", "Media file", "Media file path")
-UNKNOWN_MEDIA = ("", NA, "Not found")
-
-TABULAR_COLUMNS = [
-    "Observation id",
-    "Observation date",
-    "Description",
-    "Observation duration",
-    "Observation type",
-    "Source",
-    "Time offset (s)",
-    "Media duration (s)",
-    "FPS",
-    "Subject",
-    "Behavior",
-    "Behavioral category",
-    "Behavior type",
-    "Time",
-    "Media file name",
-    "Image index",
-    "Image file path",
-    "Comment",
-]
-AGGREGATED_COLUMNS = [
-    "Observation id",
-    "Observation date",
-    "Description",
-    "Observation type",
-    "Source",
-    "Time offset (s)",
-    "Coding duration",
-    "Media duration (s)",
-    "FPS (frame/s)",
-    "Subject",
-    "Observation duration by subject by observation",
-    "Behavior",
-    "Behavioral category",
-    "Behavior type",
-    "Start (s)",
-    "Stop (s)",
-    "Duration (s)",
-    "Media file name",
-    "Image index start",
-    "Image index stop",
-    "Image file path start",
-    "Image file path stop",
-    "Comment start",
-    "Comment stop",
-]
+__all__ = ["looks_like", "read"]
 
 
-# ---- reading ---------------------------------------------------------------------------------
 def _delimiter(path: Path, text: str) -> str:
     if path.suffix.lower() == ".tsv":
         return "\t"
@@ -412,138 +342,3 @@ def read(path: str | Path) -> list[Annotation]:
             )
         )
     return annotations
-
-
-# ---- writing ---------------------------------------------------------------------------------
-def _delimiter_for(path: Path) -> str:
-    return "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
-
-
-def _write_rows(path: Path, rows: list[list[str]]) -> None:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=_delimiter_for(path), lineterminator="\r\n")
-    writer.writerows(rows)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue().encode("utf-8"))
-
-
-def _common(export: LabelExport) -> dict[str, str]:
-    return {
-        "Observation id": export.stem,
-        "Observation date": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "Description": "",
-        "Source": f"player #1:{export.video}",
-        "Time offset (s)": "0.0",
-        "duration": f"{export.n_frames / export.fps:.3f}",
-        "fps": f"{export.fps:.3f}",
-    }
-
-
-def write(path: str | Path, export: LabelExport) -> Path:
-    """Write a BORIS 9.x tabular events file: a START and a STOP row per bout.
-
-    Unlabeled frames cannot be told apart from absent behavior in this layout; a bout of frames
-    ``[a, b)`` starts at ``a / fps`` and stops at ``b / fps`` seconds.
-
-    Parameters
-    ----------
-    path
-        ``.csv`` or ``.tsv`` file to write.
-    export
-        The video's labels.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    path = Path(path)
-    common = _common(export)
-    events = []
-    for bout in export.annotation(FORMAT).bouts:
-        for kind, frame in (("START", bout.start), ("STOP", bout.stop)):
-            events.append((frame, 0 if kind == "STOP" else 1, bout.behavior, kind))
-    events.sort(key=lambda e: (e[0], e[1]))
-    rows = [list(TABULAR_COLUMNS)]
-    for frame, _, behavior, kind in events:
-        rows.append(
-            [
-                common["Observation id"],
-                common["Observation date"],
-                common["Description"],
-                common["duration"],
-                "Media file(s)",
-                common["Source"],
-                common["Time offset (s)"],
-                common["duration"],
-                common["fps"],
-                "",
-                behavior,
-                "",
-                kind,
-                f"{frame / export.fps:.3f}",
-                export.video,
-                str(int(frame)),
-                NA,
-                "",
-            ]
-        )
-    _write_rows(path, rows)
-    return path
-
-
-def write_aggregated(path: str | Path, export: LabelExport) -> Path:
-    """Write a BORIS 9.x aggregated events file: one STATE row per bout.
-
-    Parameters
-    ----------
-    path
-        ``.csv`` or ``.tsv`` file to write.
-    export
-        The video's labels.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    path = Path(path)
-    common = _common(export)
-    bouts = export.annotation(FORMAT).bouts
-    total = sum(b.stop - b.start for b in bouts) / export.fps
-    rows = [list(AGGREGATED_COLUMNS)]
-    for bout in sorted(bouts, key=lambda b: (b.behavior, b.start)):
-        start, stop = bout.start / export.fps, bout.stop / export.fps
-        rows.append(
-            [
-                common["Observation id"],
-                common["Observation date"],
-                common["Description"],
-                "Media file",
-                common["Source"],
-                common["Time offset (s)"],
-                common["duration"],
-                common["duration"],
-                common["fps"],
-                NO_FOCAL_SUBJECT,
-                f"{round(total, 3)}",
-                bout.behavior,
-                "Not defined",
-                "STATE",
-                f"{start:.3f}",
-                f"{stop:.3f}",
-                f"{stop - start:.3f}",
-                export.video,
-                str(int(bout.start)),
-                str(int(bout.stop)),
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
-    _write_rows(path, rows)
-    return path
-
-
-__all__ = ["read", "write", "write_aggregated"]
