@@ -78,16 +78,18 @@ class BehaviorEditing:
                 raise ProjectError(f"{self.root}: behavior {name!r} already exists")
             self._rewrite_all_labels(transform, self.behaviors + [name])
 
+    def _check_editable(self, name: str, done: str) -> None:
+        """Refuse a behavior the project lacks, and background (it means 'no other behavior')."""
+        if name not in self.behaviors:
+            raise ProjectError(f"{self.root}: no behavior {name!r}; behaviors are {self.behaviors}")
+        if name == "background":
+            raise ProjectError(f"'background' cannot be {done}: it means 'no other behavior'")
+
     def rename_behavior(self, old: str, new: str) -> None:
         """Rename a behavior in the project and in every label file."""
         new = check_behavior_name(new)
         with self._changing("rename_behavior"):
-            if old not in self.behaviors:
-                raise ProjectError(
-                    f"{self.root}: no behavior {old!r}; behaviors are {self.behaviors}"
-                )
-            if old == "background":
-                raise ProjectError("'background' cannot be renamed: it means 'no other behavior'")
+            self._check_editable(old, "renamed")
             if new in self.behaviors:
                 raise ProjectError(f"{self.root}: behavior {new!r} already exists")
             names = [new if b == old else b for b in self.behaviors]
@@ -96,12 +98,7 @@ class BehaviorEditing:
     def remove_behavior(self, name: str) -> None:
         """Remove a behavior and its label column; background is recomputed where needed."""
         with self._changing("remove_behavior"):
-            if name not in self.behaviors:
-                raise ProjectError(
-                    f"{self.root}: no behavior {name!r}; behaviors are {self.behaviors}"
-                )
-            if name == "background":
-                raise ProjectError("'background' cannot be removed: it means 'no other behavior'")
+            self._check_editable(name, "removed")
             if len(self.behaviors) <= 2:
                 raise ProjectError(f"cannot remove {name!r}: a project needs at least one behavior")
             index = self.behaviors.index(name)
