@@ -49,6 +49,7 @@ __all__ = [
     "CropCheck",
     "Detection",
     "crop_frames",
+    "frame_window",
     "inspect_video",
     "median_background",
     "resolve_crop",
@@ -263,6 +264,24 @@ class Detection:
     second_area: float
 
 
+def frame_window(frame: np.ndarray, centre: np.ndarray, side: int) -> np.ndarray:
+    """The square window of ``side`` pixels at ``centre`` (x, y) of ``frame`` ``(H, W, ...)``.
+
+    Where the window overhangs the frame, the frame's edge pixels repeat.
+    """
+    import cv2
+
+    height, width = frame.shape[:2]
+    x0 = int(round(centre[0] - side / 2))
+    y0 = int(round(centre[1] - side / 2))
+    if x0 < 0 or y0 < 0 or x0 + side > width or y0 + side > height:
+        pad = side // 2 + 1
+        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0 = min(max(x0 + pad, 0), frame.shape[1] - side)
+        y0 = min(max(y0 + pad, 0), frame.shape[0] - side)
+    return frame[y0 : y0 + side, x0 : x0 + side]
+
+
 def crop_frames(frames: np.ndarray, centres: np.ndarray, side: int, out_size: int) -> np.ndarray:
     """Square windows of ``side`` pixels around ``centres``, resized to ``out_size``.
 
@@ -285,16 +304,10 @@ def crop_frames(frames: np.ndarray, centres: np.ndarray, side: int, out_size: in
     import cv2
 
     side = max(1, int(side))
-    pad = side // 2 + 1
+    interpolation = cv2.INTER_AREA if side > out_size else cv2.INTER_LINEAR
     out = np.empty((len(frames), out_size, out_size, 3), np.uint8)
-    for i, (frame, (x, y)) in enumerate(zip(frames, centres, strict=True)):
-        padded = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x0 = int(round(x - side / 2)) + pad
-        y0 = int(round(y - side / 2)) + pad
-        x0 = min(max(x0, 0), padded.shape[1] - side)
-        y0 = min(max(y0, 0), padded.shape[0] - side)
-        window = padded[y0 : y0 + side, x0 : x0 + side]
-        interpolation = cv2.INTER_AREA if side > out_size else cv2.INTER_LINEAR
+    for i, (frame, centre) in enumerate(zip(frames, centres, strict=True)):
+        window = frame_window(frame, centre, side)
         out[i] = cv2.resize(window, (out_size, out_size), interpolation=interpolation)
     return out
 

@@ -52,7 +52,7 @@ from ethogram.data.array_cache import (  # noqa: F401  (CACHE_DIR, clear_cache: 
     open_array_cache,
 )
 from ethogram.data.stacks import stack_indices
-from ethogram.data.window_flow import WindowFlowStream as _WindowFlow
+from ethogram.data.window_flow import WindowFlowStream
 from ethogram.errors import FlowError, VideoError
 from ethogram.flow.dis import resize_frames
 
@@ -221,17 +221,15 @@ class FramePreprocessor:
         # "auto" is resolved when training starts (animal_crop.resolve_crop); settings
         # that were never resolved get whole frames, as "none"
         self.from_rgb = _flow_from_rgb(self.flow_size, self.input_size, feat.crop == "animal")
-        window_flow = _window_flow(settings)
-        if feat.crop == "animal" and (spatial or window_flow):
+        self.window_flow = _window_flow(settings)
+        if feat.crop == "animal" and (spatial or self.window_flow):
             from ethogram.data.animal_crop import AnimalTracker
 
             if background is None:
                 raise ValueError("features.crop='animal' needs the video's background image")
             self.tracker = AnimalTracker(background)
             self.crop_side = round(feat.crop_size * max(background.shape[:2]))
-        if window_flow:
-            from ethogram.data.window_flow import WindowFlowStream
-
+        if self.window_flow:
             if settings.flow.method != "dis":
                 raise FlowError(
                     "features.crop_motion needs flow.method=dis (the flow is computed inside "
@@ -263,7 +261,7 @@ class FramePreprocessor:
 
             rgb = crop_frames(frames, centres, self.crop_side, self.input_size)
         self.n_frames += len(frames)
-        if isinstance(self.stream, _WindowFlow):
+        if self.window_flow:
             flow = self.stream.push(frames, centres)
         else:
             # flow from the already resized frames when sizes agree (cheaper, same in both paths)

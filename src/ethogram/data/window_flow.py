@@ -22,6 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ethogram.data.animal_crop import frame_window
 from ethogram.flow.dis import DIS_PRESETS
 
 __all__ = ["WindowFlowStream", "window_gray"]
@@ -30,18 +31,9 @@ __all__ = ["WindowFlowStream", "window_gray"]
 def window_gray(frame: np.ndarray, centre: np.ndarray, side: int, size: int) -> np.ndarray:
     """Grayscale ``size`` x ``size`` image of the square window of ``side`` pixels at ``centre``.
 
-    Where the window overhangs the frame, edge pixels repeat (as
-    :func:`ethogram.data.animal_crop.crop_frames`, whose windows these are).
+    The window is :func:`ethogram.data.animal_crop.frame_window`'s (the spatial stream's crop).
     """
-    height, width = frame.shape[:2]
-    x0 = int(round(centre[0] - side / 2))
-    y0 = int(round(centre[1] - side / 2))
-    if x0 < 0 or y0 < 0 or x0 + side > width or y0 + side > height:
-        pad = side // 2 + 1
-        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x0 = min(max(x0 + pad, 0), frame.shape[1] - side)
-        y0 = min(max(y0 + pad, 0), frame.shape[0] - side)
-    window = frame[y0 : y0 + side, x0 : x0 + side]
+    window = frame_window(frame, centre, side)
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     return cv2.cvtColor(cv2.resize(window, (size, size), interpolation=interpolation),
                         cv2.COLOR_RGB2GRAY)  # fmt: skip
