@@ -157,7 +157,7 @@ def _moving_box(n_frames: int, box: tuple[int, int], step: int) -> np.ndarray:
 
 def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
     from ethogram.config import read_settings
-    from ethogram.data.animal_crop import resolve_crop
+    from ethogram.data.animal_crop import MAX_AUTO_WINDOW, inspect_video, resolve_crop
 
     def files(project, stems):
         return {stem: project.video(stem).video_path for stem in stems}
@@ -174,7 +174,17 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
     _, backgrounds = resolve_crop(files(walking, ["walk0", "walk1"]), settings)
     assert sorted(backgrounds) == ["walk0", "walk1"]
     assert backgrounds["walk0"].shape == (64, 64, 3)
-    # an "animal" far too large for the window: whole frames, and the log says which and why
+    # a large animal: the window grows to fit it (to the smallest 5 % step), and the log says so
+    large = _project_of(tmp_path / "large", {"large": _moving_box(48, (12, 18), 1)})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):
+        grown = resolve_crop(files(large, ["large"]), settings)[0].features
+    _, check = inspect_video(large.video("large").video_path)
+    assert grown.crop == "animal" and settings.features.crop_size == 0.4
+    assert grown.crop_size - 0.05 < check.window_needed <= grown.crop_size <= MAX_AUTO_WINDOW
+    assert check.problem(grown.crop_size) is None and check.problem(0.4) is not None
+    assert f"window of {grown.crop_size:.0%} of the frame (grown from 40%" in caplog.messages[0]
+    # an "animal" far too large for any window: whole frames, and the log says which and why
     big = _project_of(tmp_path / "big", {"big": _moving_box(48, (40, 40), 1)})
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):

@@ -27,12 +27,15 @@ DeepEthogram's behavior (which sees whole frames). :func:`inspect_video` measure
 background's sample frames, how often an animal is found, how large it is and whether a second
 object moves too (:class:`CropCheck`); ``features.crop = "auto"`` crops only when every labeled
 video passes (resolved when training starts and saved with the model; the default), and
-extraction warns about a video that does not pass.
+extraction warns about a video that does not pass. ``auto`` also sizes the window to the
+animal: when the animal is too large for a window of ``features.crop_size``, the window grows
+(in steps of 5 % of the frame, up to :data:`MAX_AUTO_WINDOW`) until it fits.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnimalTracker",
     "BACKGROUND_SAMPLES",
+    "MAX_AUTO_WINDOW",
     "CropCheck",
     "Detection",
     "crop_frames",
@@ -67,6 +71,9 @@ MIN_CONTRAST = 15.0
 MIN_DETECTED = 0.8
 MAX_EXTENT = 0.7
 MAX_CROWDED = 0.3
+MAX_AUTO_WINDOW = 0.7
+"""``features.crop = "auto"`` grows the window to fit a large animal up to this fraction of the
+frame's longer side; an animal larger still gets whole frames."""
 _BLUR_SIGMA = 1.5
 _MIN_AREA = 6  # detection pixels
 
@@ -131,6 +138,11 @@ class CropCheck:
     detected: float
     extent: float
     crowded: float
+
+    @property
+    def window_needed(self) -> float:
+        """The smallest window (fraction of the frame's longer side) this animal fits in."""
+        return self.extent / MAX_EXTENT
 
     def problem(self, crop_size: float) -> str | None:
         """Why ``crop_size`` windows would not suit this video, or None."""
@@ -318,10 +330,12 @@ def resolve_crop(
     """Settings with ``features.crop = "auto"`` resolved to ``"animal"`` or ``"none"``.
 
     ``"animal"`` when every video of ``videos`` (name -> file) passes
-    :meth:`~ethogram.data.animal_crop.CropCheck.problem`; otherwise ``"none"``. The choice is
-    logged (``ethogram.data.animal_crop``), with the videos that failed and why. Other values are
-    returned unchanged. ``features.crop_motion`` is turned off (and logged) when the flow method
-    computes the flow of whole frames (MotionNet).
+    :meth:`~ethogram.data.animal_crop.CropCheck.problem` with a window of ``features.crop_size``,
+    or of the smallest larger one (in steps of 0.05, at most :data:`MAX_AUTO_WINDOW`) that the
+    largest animal fits in: ``features.crop_size`` is then set to it. Otherwise ``"none"``. The
+    choice is logged (``ethogram.data.animal_crop``), with the videos that failed and why.
+    Other values are returned unchanged. ``features.crop_motion`` is turned off (and logged)
+    when the flow method computes the flow of whole frames (MotionNet).
 
     Returns
     -------
@@ -335,23 +349,35 @@ def resolve_crop(
     feat = settings.features
     if feat.crop != "auto":
         return settings, {}
-    problems, backgrounds = [], {}
+    checks, backgrounds = {}, {}
     for stem, path in videos.items():
-        backgrounds[stem], check = inspect_video(path)
-        problem = check.problem(feat.crop_size)
-        if problem:
-            problems.append(f"{stem}: {problem}")
+        backgrounds[stem], checks[stem] = inspect_video(path)
+    crop_size = _auto_window(feat.crop_size, checks.values())
+    problems = [f"{stem}: {p}" for stem, c in checks.items() if (p := c.problem(crop_size))]
     crop = "none" if problems else "animal"
     if problems:
         logger.info("features.crop=auto -> none (whole frames): " + "; ".join(problems[:3]))
     else:
         motion = ("the motion stream the flow inside it" if feat.crop_motion
                   else "the motion stream whole frames")  # fmt: skip
+        grown = (f" (grown from {feat.crop_size:.0%} to fit the animal)"
+                 if crop_size > feat.crop_size else "")  # fmt: skip
         logger.info(f"features.crop=auto -> animal: the spatial stream sees a window of "
-                    f"{feat.crop_size:.0%} of the frame centred on the animal, "
+                    f"{crop_size:.0%} of the frame{grown} centred on the animal, "
                     f"{motion}")  # fmt: skip
-    resolved = settings.model_copy(update={"features": feat.model_copy(update={"crop": crop})})
+    update = {"crop": crop} if problems else {"crop": crop, "crop_size": crop_size}
+    resolved = settings.model_copy(update={"features": feat.model_copy(update=update)})
     return resolved, ({} if problems else backgrounds)
+
+
+def _auto_window(crop_size: float, checks: Iterable[CropCheck]) -> float:
+    """``crop_size``, or the smallest multiple of 0.05 up to :data:`MAX_AUTO_WINDOW` that every
+    checked animal fits in (``crop_size`` when none fits: the checks then say why)."""
+    needed = max((c.window_needed for c in checks), default=0.0)
+    if needed <= crop_size:
+        return crop_size
+    grown = math.ceil(round(needed / 0.05, 6)) * 0.05
+    return round(grown, 2) if grown <= MAX_AUTO_WINDOW + 1e-9 else crop_size
 
 
 def _resolve_window_flow(settings: Settings) -> Settings:
