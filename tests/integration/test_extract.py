@@ -202,15 +202,3 @@ def test_extract_command_skips_finished_videos(trained):
     assert "already extracted" in result.stderr
     help_text = run_cli("extract", "--help").stdout
     assert "ethogram extract mice_project" in help_text
-
-
-def test_errors_while_decoding_in_the_background_reach_the_caller():
-    def items():
-        yield 1
-        raise ValueError("broken frame")
-
-    got = []
-    with pytest.raises(ValueError, match="broken frame"):
-        for item in extract_module._in_background(items()):
-            got.append(item)
-    assert got == [1]

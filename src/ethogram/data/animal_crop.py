@@ -200,7 +200,7 @@ class AnimalTracker:
             max(1, round(self.width * self.scale)),
             max(1, round(self.height * self.scale)),
         )
-        self._background = self._small(background, cv2).astype(np.int16)
+        self._background = np.ascontiguousarray(self._small(background.astype(np.uint8), cv2))
         self._last = np.array([self.width / 2, self.height / 2])
 
     def _small(self, image: np.ndarray, cv2) -> np.ndarray:
@@ -217,8 +217,11 @@ class AnimalTracker:
                 f"frame {frame.shape[1]}x{frame.shape[0]} differs from the background "
                 f"{self.width}x{self.height}"
             )
-        diff = np.abs(self._small(frame, cv2).astype(np.int16) - self._background)
-        diff = cv2.GaussianBlur(diff.max(axis=2).astype(np.float32), (0, 0), _BLUR_SIGMA)
+        # |frame - background|, largest over the channels (numpy's max over a last axis of 3
+        # is several times slower than two elementwise maxima)
+        diff = cv2.absdiff(np.ascontiguousarray(self._small(frame, cv2)), self._background)
+        diff = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2])
+        diff = cv2.GaussianBlur(diff.astype(np.float32), (0, 0), _BLUR_SIGMA)
         peak = float(diff.max())
         if peak < MIN_CONTRAST:
             return None

@@ -371,13 +371,15 @@ def prepare_frames(
 
 
 def _video_chunks(video_path: Path, progress: bool) -> Iterator[np.ndarray]:
+    from ethogram.data.prefetch import prefetch
     from ethogram.io.video import VideoReader
     from ethogram.progress import progress_bar
 
     with VideoReader(video_path, cache_size=1) as reader:
         n_frames = len(reader)
         with progress_bar(n_frames, f"preprocess {video_path.name}", progress) as advance:
-            for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
+            # decoded in a thread of its own, while the caller computes flow (two cores)
+            for _, frames in prefetch(reader.iter_chunks(CHUNK_SIZE, 0, n_frames)):
                 yield frames
                 advance(len(frames))
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ethogram.data.prefetch import prefetch
 from ethogram.errors import ModelError, ProjectError
 from ethogram.infer.feature_model import FeatureModel, load_feature_model
 from ethogram.io.atomic import atomic_path
@@ -97,54 +96,14 @@ def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray, s
 
 
 def _prepared(reader, pre, n_frames: int, feat) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Decode and preprocess a video chunk by chunk: ``(rgb, flow)`` per chunk, then the rest."""
-    for _, frames in reader.iter_chunks(CHUNK_SIZE, 0, n_frames):
+    """Decode and preprocess a video chunk by chunk: ``(rgb, flow)`` per chunk, then the rest.
+
+    Decoding runs in a thread of its own (:func:`~ethogram.data.prefetch.prefetch`), a chunk or two ahead of the
+    preprocessing (tracking, cropping, flow): on two cores the two overlap.
+    """
+    for _, frames in prefetch(reader.iter_chunks(CHUNK_SIZE, 0, n_frames)):
         yield pre.push(frames)
     yield np.zeros((0, feat.input_size, feat.input_size, 3), np.uint8), pre.finish()
-
-
-def _in_background(items: Iterator, maxsize: int = 3) -> Iterator:
-    """Run ``items`` in a thread, a few items ahead of the consumer.
-
-    Decoding (PyAV), resizing and DIS flow (OpenCV) release the GIL, so they overlap with the
-    CNN in the calling thread: on two cores, decoding and flow cost almost nothing extra. Errors
-    in the thread are raised in the caller; if the caller stops early, the thread stops too.
-    """
-    done = object()
-    out: queue.Queue = queue.Queue(maxsize=maxsize)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not put((None, item)):
-                    return
-            put((None, done))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((exc, None))
-
-    thread = threading.Thread(target=work, name="ethogram-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            error, item = out.get()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
 
 
 def _prepared_bytes(video_path: Path, feat) -> int:
@@ -212,7 +171,7 @@ def _statistics_batches(
                         rgb_kept[first + i] = rgb[i].copy()
 
         with progress_bar(n_frames, f"statistics {video_path.name}", progress) as advance:
-            for rgb, flow in _in_background(_prepared(reader, pre, n_frames, feat)):
+            for rgb, flow in prefetch(_prepared(reader, pre, n_frames, feat)):
                 if prepared is not None:
                     prepared.append((rgb, flow))
                 stacks.add(rgb, flow)
@@ -324,7 +283,7 @@ def extract_video(
 
             with progress_bar(n_frames, f"features {video_path.name}", progress) as advance:
                 if prepared is None:
-                    chunks = _in_background(_prepared(reader, pre, n_frames, feat))
+                    chunks = prefetch(_prepared(reader, pre, n_frames, feat))
                 else:
                     chunks = _replay(prepared)
                 for rgb, flow in chunks:
