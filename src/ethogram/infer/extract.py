@@ -98,8 +98,8 @@ def _run_batch(feature_model: FeatureModel, rgb: np.ndarray, flow: np.ndarray, s
 def _prepared(reader, pre, n_frames: int, feat) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Decode and preprocess a video chunk by chunk: ``(rgb, flow)`` per chunk, then the rest.
 
-    Decoding runs in a thread of its own (:func:`~ethogram.data.prefetch.prefetch`), a chunk or two ahead of the
-    preprocessing (tracking, cropping, flow): on two cores the two overlap.
+    Decoding runs in a thread of its own (:func:`~ethogram.data.prefetch.prefetch`), a chunk or
+    two ahead of the preprocessing (tracking, cropping, flow): on two cores the two overlap.
     """
     for _, frames in prefetch(reader.iter_chunks(CHUNK_SIZE, 0, n_frames)):
         yield pre.push(frames)
