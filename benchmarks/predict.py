@@ -32,6 +32,7 @@ from machine import cpu_name  # benchmarks/machine.py (run as a script: its fold
 
 TARGET_FAST_FASTEST_FPS = 150.0
 TARGET_EQUAL_PERCENT = 99.5
+TRAIN_FRAMES = 300
 TRAIN_OVERRIDES = [
     "device=cpu",
     "train.epochs=1",
@@ -191,6 +192,7 @@ def bench_preset(preset, pairs, held_out, work, n_frames, runtimes, repeat) -> d
 
     project = _quiet(train_project, work / f"project_{preset}", preset, pairs)
     settings = project.settings()
+    trained = Predictor(resolve_model_dir(project), device="cpu").feature_model.settings.features
     report: dict = {
         "features": {
             "arch": settings.features.arch,
@@ -200,6 +202,9 @@ def bench_preset(preset, pairs, held_out, work, n_frames, runtimes, repeat) -> d
             "n_flows": settings.features.n_flows,
             "mirror_average": settings.features.mirror_average,
             "video_norm": settings.features.video_norm,
+            "crop": trained.crop,  # as resolved when training started (auto -> animal or none)
+            "crop_size": trained.crop_size,
+            "crop_motion": trained.crop_motion,
             "flow": f"{settings.flow.method} {settings.flow.size}px",
         },
         "sequence": settings.sequence.arch,
@@ -241,7 +246,9 @@ def main(argv: list[str] | None = None) -> dict:
         runtimes = ["torch"] + (["onnx"] if importlib.util.find_spec("onnxruntime") else [])
     work = Path(tempfile.mkdtemp(prefix="ethogram_bench_predict_"))
     try:
-        videos = make_videos(work / "sample", 3, 150, args.size)
+        # long enough for the background (and so features.crop=auto) to find the animal, as
+        # on a user's videos: the model then crops as theirs would
+        videos = make_videos(work / "sample", 3, TRAIN_FRAMES, args.size)
         held_out = make_videos(work / "held_out", 1, args.frames, args.size)[0][0]
         report = {
             "benchmark": "predict end to end (decode to CSV), one video, features from scratch",
