@@ -190,6 +190,7 @@ def test_crop_auto_is_resolved_from_the_videos_and_saved(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="ethogram.data.animal_crop"):
         assert resolve_crop(files(big, ["big"]), settings)[0].features.crop == "none"
     assert "big: the animal spans" in caplog.messages[0] and "-> none" in caplog.messages[0]
+    assert "too much for a window of 70%" in caplog.messages[0]  # the largest window tried
     # an animal that never moves is part of the background: not found
     still = _project_of(tmp_path / "still", {"still": _moving_box(1, (6, 10), 0).repeat(48, 0)})
     caplog.clear()

@@ -375,12 +375,12 @@ def resolve_crop(
 
 def _auto_window(crop_size: float, checks: Iterable[CropCheck]) -> float:
     """``crop_size``, or the smallest multiple of 0.05 up to :data:`MAX_AUTO_WINDOW` that every
-    checked animal fits in (``crop_size`` when none fits: the checks then say why)."""
+    checked animal fits in (the largest window tried when none fits: the checks then say why)."""
     needed = max((c.window_needed for c in checks), default=0.0)
     if needed <= crop_size:
         return crop_size
     grown = math.ceil(round(needed / 0.05, 6)) * 0.05
-    return round(grown, 2) if grown <= MAX_AUTO_WINDOW + 1e-9 else crop_size
+    return round(grown, 2) if grown <= MAX_AUTO_WINDOW + 1e-9 else max(crop_size, MAX_AUTO_WINDOW)
 
 
 def _resolve_window_flow(settings: Settings) -> Settings:
