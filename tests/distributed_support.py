@@ -145,6 +145,22 @@ def train_features_in_rank(root: str, overrides: list[str]) -> str:
     return str(train_features(project, project.settings("fast", overrides), progress=False))
 
 
+def count_with_a_bar_and_log(n_steps: int) -> int:
+    """Every rank: a progress bar of ``n_steps`` steps and one log line naming the rank."""
+    import logging
+
+    from ethogram.progress import progress_bar
+    from ethogram.train.distributed import current
+
+    rank = current().rank
+    with progress_bar(n_steps, f"steps of rank {rank}", True) as advance:
+        for _ in range(n_steps):
+            advance(1)
+    logging.getLogger("ethogram.train").info(f"rank {rank} counted {n_steps} steps")
+    current().barrier()
+    return rank
+
+
 def fail_on_rank(rank: int, message: str) -> str:
     """Raise on ``rank`` (after the others reached a collective step), return elsewhere."""
     from ethogram.errors import LabelError

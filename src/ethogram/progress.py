@@ -31,6 +31,7 @@ T = TypeVar("T")
 __all__ = [
     "ProgressBar",
     "ProgressEvent",
+    "current_reporter",
     "progress_bar",
     "progress_iter",
     "reporting_to",
@@ -87,6 +88,11 @@ def set_reporter(reporter: Reporter | None) -> Reporter | None:
     """
     previous, _REPORTER[0] = _REPORTER[0], reporter
     return previous
+
+
+def current_reporter() -> Reporter | None:
+    """The reporter installed by :func:`set_reporter` (None: bars are drawn on stderr)."""
+    return _REPORTER[0]
 
 
 @contextlib.contextmanager

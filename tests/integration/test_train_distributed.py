@@ -7,6 +7,7 @@ The ranks are real processes started by :func:`ethogram.train.launch.launch`; wh
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import torch
 
 from ethogram.errors import ConfigError, DistributedError
 from ethogram.models.checkpoint import load_training_checkpoint
+from ethogram.progress import reporting_to
 from ethogram.train.launch import backend_for, choose_port, launch
 from tests import distributed_support
 from tests.integration.test_train_features import TINY, make_tiny_project
@@ -149,6 +151,19 @@ def test_a_failing_rank_stops_the_others_and_is_named_with_its_message():
     with pytest.raises(DistributedError, match=r"^rank 1 of 2 failed: no labels in vid3\.csv"):
         launch(distributed_support.fail_on_rank, (1, "no labels in vid3.csv"), devices=2,
                device="cpu")  # fmt: skip
+
+
+def test_rank_0_progress_and_logs_reach_the_launchers_reporter(caplog):
+    # the window's jobs install a reporter: rank 0's bars and log lines come back to it
+    events = []
+    with caplog.at_level(logging.INFO, logger="ethogram.train"), reporting_to(events.append):
+        assert launch(distributed_support.count_with_a_bar_and_log, (7,), devices=2,
+                      device="cpu") == 0  # fmt: skip
+    assert {e.description for e in events} == {"steps of rank 0"}
+    assert [e.kind for e in events][0] == "start" and events[-1].kind == "end"
+    assert max(e.completed for e in events) == 7 and events[-1].total == 7
+    said = [r.getMessage() for r in caplog.records if r.name == "ethogram.train"]
+    assert said == ["rank 0 counted 7 steps"]
 
 
 def test_a_rank_0_result_that_is_not_plain_data_is_refused_naming_where():

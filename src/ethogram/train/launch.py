@@ -5,6 +5,9 @@
 group (``nccl`` on CUDA GPUs, ``gloo`` on CPU), runs a function in every process and returns rank
 0's result, which must be plain data (sent back as JSON, never as a pickle).
 When one process fails, the others are stopped and the error names the rank and its message.
+When the launching process sends its progress to a reporter (the window's jobs do, see
+:func:`ethogram.progress.set_reporter`), rank 0's progress bars and log records come back to it
+and go where its own would.
 Under ``torchrun`` (or ``srun`` with the same variables), :func:`torchrun_group` joins the group
 the environment describes instead.
 
@@ -178,11 +181,36 @@ def _end_with_launcher(launcher_pid: int) -> None:
     os._exit(1)
 
 
-def _rank_main(rank, world, address, port, backend, fn, args, setup, queue) -> None:
+class _RecordsToLauncher(logging.Handler):
+    """Rank 0's log records, formatted here, to the launcher's queue."""
+
+    def __init__(self, queue) -> None:
+        super().__init__(logging.INFO)
+        self._queue = queue
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # plain text: always picklable
+        record.exc_info = record.exc_text = record.stack_info = None
+        self._queue.put(("log", 0, record))
+
+
+def _forward_to_launcher(queue) -> None:
+    """Rank 0's progress events and log records (INFO and above) to the launcher's queue."""
+    from ethogram.progress import set_reporter
+
+    set_reporter(lambda event: queue.put(("progress", 0, event)))
+    root = logging.getLogger()
+    root.handlers[:] = [_RecordsToLauncher(queue)]
+    root.setLevel(logging.INFO)
+
+
+def _rank_main(rank, world, address, port, backend, fn, args, setup, queue, forward) -> None:
     """One spawned process: the torchrun environment, the process group, ``fn(*args)``."""
     import threading
 
     threading.Thread(target=_end_with_launcher, args=(os.getppid(),), daemon=True).start()
+    if forward and rank == 0:
+        _forward_to_launcher(queue)
     os.environ.update(MASTER_ADDR=address, MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
                       LOCAL_WORLD_SIZE=str(world))  # fmt: skip
@@ -253,7 +281,10 @@ def launch(
     import multiprocessing
     import multiprocessing.connection
 
+    from ethogram.progress import current_reporter
+
     backend = backend_for(devices, device)
+    reporter = current_reporter()  # rank 0's bars and logs come back to it
     if backend == "gloo" and devices > 1:
         logger.warning(f"training in {devices} processes on CPU (gloo): meant for tests and CPU "
                        "clusters; on one machine, expect no gain over one process")  # fmt: skip
@@ -263,7 +294,18 @@ def launch(
     processes = [
         context.Process(
             target=_rank_main,
-            args=(rank, devices, address, port, backend, fn, args, setup, queue),
+            args=(
+                rank,
+                devices,
+                address,
+                port,
+                backend,
+                fn,
+                args,
+                setup,
+                queue,
+                reporter is not None,
+            ),
             name=f"ethogram-rank-{rank}",
         )
         for rank in range(devices)
@@ -272,10 +314,20 @@ def launch(
         process.start()
     messages: list[tuple[str, int, Any]] = []
     failed: list[int] = []
+
+    def receive() -> None:
+        while not queue.empty():
+            kind, rank, value = queue.get()
+            if kind == "progress" and reporter is not None:
+                reporter(value)
+            elif kind == "log":
+                logging.getLogger(value.name).handle(value)
+            else:
+                messages.append((kind, rank, value))
+
     try:
         while True:
-            while not queue.empty():
-                messages.append(queue.get())
+            receive()
             codes = [p.exitcode for p in processes]
             failed = [rank for rank, code in enumerate(codes) if code not in (None, 0)]
             if failed or all(code == 0 for code in codes):
@@ -288,8 +340,7 @@ def launch(
         raise
     finally:
         _stop(processes, grace_s=0.0)
-        while not queue.empty():
-            messages.append(queue.get())
+        receive()
     if any(kind == "interrupted" for kind, _, _ in messages):
         raise KeyboardInterrupt
     if failed:
