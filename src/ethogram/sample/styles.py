@@ -235,7 +235,7 @@ STYLES.update(
 )
 
 BENCHMARK_STYLES = {
-    "choosing": ["default", "far-dim", "bedding-webcam"],
+    "choosing": ["default", "far-dim", "bedding-webcam", "big-animal"],
     "held_out": ["white-rat", "infrared-far", "compressed-uneven"],
 }
 """Styles of ``benchmarks/accuracy.py``: settings are chosen on ``choosing`` styles only; the
