@@ -63,3 +63,12 @@ def nested(n_videos: int, n_frames: int) -> None:
                 for _ in range(n_frames):
                     inner()
             outer()
+
+
+def two_ranks_counting(n: int) -> int:
+    """Two training processes (gloo), each with a progress bar and a log line, as
+    ``ethogram train`` with ``train.devices=2`` starts them; rank 0's result."""
+    from ethogram.train.launch import launch
+    from tests import distributed_support
+
+    return launch(distributed_support.count_with_a_bar_and_log, (n,), devices=2, device="cpu")

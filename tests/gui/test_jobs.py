@@ -77,6 +77,16 @@ def test_a_real_library_function_reports_its_progress_bar(qtbot, tmp_path):
     assert seen.progress[-1] == ("flow clip.mp4", 7.0, 7)
 
 
+def test_a_job_training_in_two_processes_shows_rank_0s_bar_and_log(qtbot):
+    # train.devices=2 from the window: the ranks are the job's children; rank 0 speaks through it
+    job, seen = run_to_end(qtbot, f"{TARGETS}:two_ranks_counting", n=7)
+    assert seen.outcome == [("finished", 0)], seen.outcome
+    assert {p[0] for p in seen.progress} == {"steps of rank 0"}
+    assert seen.progress[-1] == ("steps of rank 0", 7.0, 7)
+    assert "rank 0 counted 7 steps" in seen.log
+    assert not any("rank 1" in line for line in seen.log)
+
+
 def test_an_ethogram_error_fails_with_its_message_as_is(qtbot):
     _, seen = run_to_end(qtbot, f"{TARGETS}:fail_with_ethogram_error", path="proj")
     assert seen.outcome == [("failed", "proj: no labeled videos; label frames first")]
