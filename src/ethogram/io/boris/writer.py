@@ -32,16 +32,29 @@ def _write_rows(path: Path, rows: list[list[str]]) -> None:
         tmp.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
-def _common(export: LabelExport) -> dict[str, str]:
+def _observation(export: LabelExport) -> dict[str, str]:
+    """The cells every row of a video repeats, by column name (both layouts)."""
+    duration = f"{export.n_frames / export.fps:.3f}"
+    fps = f"{export.fps:.3f}"
     return {
         "Observation id": export.stem,
         "Observation date": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "Description": "",
         "Source": f"player #1:{export.video}",
         "Time offset (s)": "0.0",
-        "duration": f"{export.n_frames / export.fps:.3f}",
-        "fps": f"{export.fps:.3f}",
+        "Media duration (s)": duration,
+        # tabular events
+        "Observation duration": duration,
+        "FPS": fps,
+        # aggregated events
+        "Coding duration": duration,
+        "FPS (frame/s)": fps,
     }
+
+
+def _row(columns: list[str], cells: dict[str, str]) -> list[str]:
+    """``cells`` in the order of ``columns`` (a column without a cell is empty)."""
+    return [cells.get(column, "") for column in columns]
 
 
 def write(path: str | Path, export: LabelExport) -> Path:
@@ -63,7 +76,7 @@ def write(path: str | Path, export: LabelExport) -> Path:
         ``path``.
     """
     path = Path(path)
-    common = _common(export)
+    observation = _observation(export) | {"Observation type": "Media file(s)"}
     events = []
     for bout in export.annotation(FORMAT).bouts:
         for kind, frame in (("START", bout.start), ("STOP", bout.stop)):
@@ -71,28 +84,15 @@ def write(path: str | Path, export: LabelExport) -> Path:
     events.sort(key=lambda e: (e[0], e[1]))
     rows = [list(TABULAR_COLUMNS)]
     for frame, _, behavior, kind in events:
-        rows.append(
-            [
-                common["Observation id"],
-                common["Observation date"],
-                common["Description"],
-                common["duration"],
-                "Media file(s)",
-                common["Source"],
-                common["Time offset (s)"],
-                common["duration"],
-                common["fps"],
-                "",
-                behavior,
-                "",
-                kind,
-                f"{frame / export.fps:.3f}",
-                export.video,
-                str(int(frame)),
-                NA,
-                "",
-            ]
-        )
+        cells = {
+            "Behavior": behavior,
+            "Behavior type": kind,
+            "Time": f"{frame / export.fps:.3f}",
+            "Media file name": export.video,
+            "Image index": str(int(frame)),
+            "Image file path": NA,
+        }
+        rows.append(_row(TABULAR_COLUMNS, observation | cells))
     _write_rows(path, rows)
     return path
 
@@ -113,39 +113,25 @@ def write_aggregated(path: str | Path, export: LabelExport) -> Path:
         ``path``.
     """
     path = Path(path)
-    common = _common(export)
+    observation = _observation(export) | {"Observation type": "Media file"}
     bouts = export.annotation(FORMAT).bouts
     total = sum(b.stop - b.start for b in bouts) / export.fps
     rows = [list(AGGREGATED_COLUMNS)]
     for bout in sorted(bouts, key=lambda b: (b.behavior, b.start)):
         start, stop = bout.start / export.fps, bout.stop / export.fps
-        rows.append(
-            [
-                common["Observation id"],
-                common["Observation date"],
-                common["Description"],
-                "Media file",
-                common["Source"],
-                common["Time offset (s)"],
-                common["duration"],
-                common["duration"],
-                common["fps"],
-                NO_FOCAL_SUBJECT,
-                f"{round(total, 3)}",
-                bout.behavior,
-                "Not defined",
-                "STATE",
-                f"{start:.3f}",
-                f"{stop:.3f}",
-                f"{stop - start:.3f}",
-                export.video,
-                str(int(bout.start)),
-                str(int(bout.stop)),
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
+        cells = {
+            "Subject": NO_FOCAL_SUBJECT,
+            "Observation duration by subject by observation": f"{round(total, 3)}",
+            "Behavior": bout.behavior,
+            "Behavioral category": "Not defined",
+            "Behavior type": "STATE",
+            "Start (s)": f"{start:.3f}",
+            "Stop (s)": f"{stop:.3f}",
+            "Duration (s)": f"{stop - start:.3f}",
+            "Media file name": export.video,
+            "Image index start": str(int(bout.start)),
+            "Image index stop": str(int(bout.stop)),
+        }
+        rows.append(_row(AGGREGATED_COLUMNS, observation | cells))
     _write_rows(path, rows)
     return path
