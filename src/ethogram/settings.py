@@ -87,11 +87,21 @@ class FeatureSettings(_Strict):
     pretrained: bool = Field(True, description="Use ImageNet weights where an arch has them.")
     dropout: float = Field(0.25, ge=0, lt=1)
     width: float = Field(1.0, gt=0, description="Channel width multiplier of ResNets.")
-    mirror_average: bool = Field(
-        True,
-        description="Predict every frame also from its left-right mirror image (frames and "
-        "flow) and average the two (validation, extraction, prediction; the CNNs run twice).",
+    mirror_average: Literal["both", "spatial", "motion", "none"] = Field(
+        "both",
+        description="Predict every frame also from its left-right mirror image and average the "
+        "two (validation, extraction, prediction): in both streams ('both'; each CNN runs "
+        "twice), only the spatial or only the motion stream, or not at all ('none'). true and "
+        "false (older config files) mean 'both' and 'none'.",
     )
+
+    @field_validator("mirror_average", mode="before")
+    @classmethod
+    def _mirror_from_bool(cls, value):
+        if isinstance(value, bool):
+            return "both" if value else "none"
+        return value
+
     video_norm: Literal["none", "flow", "all"] = Field(
         "flow",
         description="Batch-norm statistics measured on each video itself before its features "

@@ -229,6 +229,42 @@ def test_mirror_averaged_outputs_are_the_mean_of_both_views_and_mirror_invariant
     assert spatial_only.flow_features is None and spatial_only.logits.shape == (2, 5)
 
 
+@pytest.mark.parametrize("fusion", ["average", "concatenate"])
+def test_mirroring_one_stream_averages_that_streams_views_and_keeps_the_other(fusion) -> None:
+    model = _two_stream(fusion).eval()
+    rgb, flow = _images(3, 32), _images(4, 32)
+    rgb_m, flow_m = mirror_inputs(rgb, flow)
+    with torch.no_grad():
+        motion = predict_two_stream(model, rgb, flow, mirror="motion")
+        spatial = predict_two_stream(model, rgb, flow, mirror="spatial")
+        direct = model(rgb, flow)
+        flow_only_mirrored, rgb_only_mirrored = model(rgb, flow_m), model(rgb_m, flow)
+        both = predict_two_stream(model, rgb, flow, mirror=True)
+        as_string = predict_two_stream(model, rgb, flow, mirror="both")
+    torch.testing.assert_close(motion.spatial_features, direct.spatial_features)
+    torch.testing.assert_close(spatial.flow_features, direct.flow_features)
+    for name in ("logits", "spatial_features", "flow_features"):
+        half = (getattr(direct, name) + getattr(flow_only_mirrored, name)) / 2
+        torch.testing.assert_close(getattr(motion, name), half)
+        half = (getattr(direct, name) + getattr(rgb_only_mirrored, name)) / 2
+        torch.testing.assert_close(getattr(spatial, name), half)
+    assert torch.equal(both.logits, as_string.logits)
+    assert not torch.allclose(motion.logits, both.logits)
+    with pytest.raises(ValueError, match="streams"):
+        mirror_averaged(model, rgb, flow, "left")
+
+
+def test_mirror_average_setting_reads_old_true_false_configs() -> None:
+    from ethogram.config import load_settings
+
+    assert load_settings("fast").features.mirror_average in {"both", "motion", "spatial"}
+    for value, mode in ((True, "both"), (False, "none"), ("motion", "motion")):
+        settings = load_settings("fast", overrides=[f"features.mirror_average={value}"])
+        assert settings.features.mirror_average == mode
+    with pytest.raises(Exception, match="mirror_average"):
+        load_settings("fast", overrides=["features.mirror_average=left"])
+
+
 def test_set_trainable_freezes_stream_weights_and_batchnorm_statistics() -> None:
     model = _two_stream("weighted")
     model.set_trainable(spatial=False, motion=True)

@@ -133,7 +133,7 @@ def export_is_current(model_dir: str | Path) -> bool:
     return stale_reason(model_dir) is None
 
 
-def _export_module(model: Any, mirror: bool) -> Any:
+def _export_module(model: Any, mirror: bool | str) -> Any:
     """A module ``(rgb, flow) -> (logits, spatial_features, flow_features)`` around ``model``."""
     from torch import nn
 
