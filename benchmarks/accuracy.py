@@ -11,8 +11,9 @@ scored against the exact labels with :func:`ethogram.evaluate.metrics.evaluate_s
 Styles have a role (``ethogram.sample.BENCHMARK_STYLES``): settings are chosen on the
 **choosing** styles (``default``, ``far-dim``, ``bedding-webcam``, ``big-animal``); the
 **held-out** styles (``white-rat``, ``infrared-far``, ``compressed-uneven``) are never used to
-choose settings, only to report how they carry over to videos that look different. ``--styles choosing`` or
-``--styles held_out`` runs one group; ``--styles a,b`` any styles (``random-N`` too).
+choose settings, only to report how they carry over to videos that look different.
+``--styles choosing`` or ``--styles held_out`` runs one group; ``--styles a,b`` any styles
+(``random-N`` too).
 
 ``--sequence NAME=key=value,...`` (repeatable) also trains, on each configuration's features,
 sequence models with those overrides, and scores their chains beside the configuration's own.
