@@ -38,7 +38,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "fast": {},
     "medium": {
         "flow": {"size": 112, "dis_preset": "fast"},
-        "features": {"arch": "resnet18", "flow_arch": "resnet18", "input_size": 112, "n_rgb": 1},
+        "features": {
+            "arch": "resnet18",
+            "flow_arch": "resnet18",
+            "input_size": 112,
+            "n_rgb": 1,
+            "mirror_average": "both",
+        },
         "train": {"epochs": 15, "steps_per_epoch": 300},
         "sequence": {"epochs": 50},
     },
@@ -50,6 +56,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "input_size": 160,
             "n_rgb": 11,
             "pretrained": False,
+            "mirror_average": "both",
         },
         "train": {"epochs": 25, "steps_per_epoch": 400, "batch_size": 16},
         "sequence": {"epochs": 80, "hidden": 128},

@@ -88,11 +88,12 @@ class FeatureSettings(_Strict):
     dropout: float = Field(0.25, ge=0, lt=1)
     width: float = Field(1.0, gt=0, description="Channel width multiplier of ResNets.")
     mirror_average: Literal["both", "spatial", "motion", "none"] = Field(
-        "both",
+        "spatial",
         description="Predict every frame also from its left-right mirror image and average the "
         "two (validation, extraction, prediction): in both streams ('both'; each CNN runs "
-        "twice), only the spatial or only the motion stream, or not at all ('none'). true and "
-        "false (older config files) mean 'both' and 'none'.",
+        "twice), only the spatial stream ('spatial': the motion stream, the costlier, runs "
+        "once), only the motion stream, or not at all ('none'). true and false (older config "
+        "files) mean 'both' and 'none'.",
     )
 
     @field_validator("mirror_average", mode="before")
