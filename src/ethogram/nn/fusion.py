@@ -233,14 +233,15 @@ def mirror_averaged(
     """
     if streams not in MIRROR_MODES:
         raise ValueError(f"streams must be one of {MIRROR_MODES}, got {streams!r}")
-    rgb_m, flow_m = mirror_inputs(rgb, flow)
+    # only the inputs of the mirrored streams are flipped (a stack of flow fields is large)
+    rgb_m, flow_m = mirror_inputs(
+        rgb if streams in ("both", "spatial") else None,
+        flow if streams in ("both", "motion") else None,
+    )
     s_feat = model.spatial.forward_features(rgb) if rgb is not None else None
     f_feat = model.motion.forward_features(flow) if flow is not None else None
-    s_feat_m, f_feat_m = s_feat, f_feat
-    if rgb is not None and streams in ("both", "spatial"):
-        s_feat_m = model.spatial.forward_features(rgb_m)
-    if flow is not None and streams in ("both", "motion"):
-        f_feat_m = model.motion.forward_features(flow_m)
+    s_feat_m = model.spatial.forward_features(rgb_m) if rgb_m is not None else s_feat
+    f_feat_m = model.motion.forward_features(flow_m) if flow_m is not None else f_feat
     direct, mirrored = model.fuse(s_feat, f_feat), model.fuse(s_feat_m, f_feat_m)
     return TwoStreamOutput(
         *(None if a is None else (a + b) / 2 for a, b in zip(direct, mirrored, strict=True))
