@@ -1,14 +1,17 @@
 """Sequential `ethogram predict` against `--executor local` (a submitit job array), in one run.
 
 A throwaway `fast` project is trained for a few steps on sample videos, then the same new sample
-videos are predicted from scratch (decode, flow, features, sequence model, CSVs) twice, into two
-folders: one video after another in this process, then as a job array of submitit's local
-executor with N jobs at once (model loading and process start-up included in both). Each video's
-predictions are checked complete (the record in its outputs file matches its CSVs) and equal
-between the two runs. Prints one JSON object.
+videos are predicted from scratch (decode, flow, features, sequence model, CSVs) into two
+folders, each by the command a user types: `ethogram predict PROJECT VIDEOS` (one video after
+another in one process) and the same with `--executor local --jobs-at-once N` (a job array of
+submitit's local executor). Both are timed from the command's start to its end, so process
+start-up and model loading count in both; the pair runs `--repeat` times, alternating, into
+emptied folders, and the best time of each counts. Each video's predictions are checked complete
+(the record in its outputs file matches its CSVs) and equal between the two. Prints one JSON
+object.
 
     python benchmarks/cluster.py                          # 6 videos of 300 frames, 2 jobs at once
-    python benchmarks/cluster.py --videos 12 --jobs 4
+    python benchmarks/cluster.py --videos 12 --jobs 4 --repeat 3
 
 Target (issue 31): with 2 jobs at once on 6 videos, wall time no worse than sequential on a
 2-core machine, and every video's predictions complete.
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,10 +58,24 @@ def same_predictions(a: Path, b: Path, videos: list[Path]) -> float:
     return equal / total if total else 0.0
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:
+def timed_command(args: list[str]) -> float:
+    """Seconds the command ``python -m ethogram ARGS`` takes; its output is discarded."""
     started = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return time.perf_counter() - started, result
+    subprocess.run(
+        [sys.executable, "-m", "ethogram", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def statuses(project) -> list[str]:
+    """Per video of the newest run in ``project``'s job records: its final status."""
+    from ethogram.infer.cluster_record import list_runs, video_states
+
+    states = video_states(list_runs(project.root)[-1])
+    return [states[i]["status"] for i in sorted(states)]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -66,14 +84,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--frames", type=int, default=300, help="frames per predicted video")
     parser.add_argument("--size", type=int, default=128, help="sample video size in pixels")
     parser.add_argument("--jobs", type=int, default=2, help="jobs at once (local executor)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each command; best counts")
     args = parser.parse_args(argv)
 
     import torch
 
-    from ethogram.infer.cluster import predict_on_cluster
-    from ethogram.infer.predict import predict
-
-    # the jobs are new processes: they must import this checkout's package
+    # the commands and their jobs are new processes: they must import this checkout's package
     src = str(Path(__file__).resolve().parents[1] / "src")
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (src, os.environ.get("PYTHONPATH", "")) if p
@@ -84,21 +100,28 @@ def main(argv: list[str] | None = None) -> dict:
         project = _quiet(train_project, work / "project", "fast", pairs)
         new = [v for v, _ in make_videos(work / "new", args.videos, args.frames, args.size)]
         frames = args.videos * args.frames
+        base = ["predict", str(project.root), *map(str, new)]
+        seq_times, job_times = [], []
         load_before = os.getloadavg()
-        seq_s, seq_results = timed(predict, project, new, out=work / "sequential", progress=False)
-        load_between = os.getloadavg()
-        job_s, (run_dir, job_results) = timed(
-            predict_on_cluster,
-            project,
-            new,
-            executor="local",
-            out=work / "local_jobs",
-            jobs_at_once=args.jobs,
-            progress=False,
-            poll_s=0.5,
-        )
+        for _ in range(args.repeat):
+            for folder in ("sequential", "local_jobs"):  # from scratch: no stored features
+                shutil.rmtree(work / folder, ignore_errors=True)
+            seq_times.append(timed_command([*base, "--out", str(work / "sequential")]))
+            job_times.append(
+                timed_command(
+                    [
+                        *base,
+                        "--out",
+                        str(work / "local_jobs"),
+                        "--executor",
+                        "local",
+                        "--jobs-at-once",
+                        str(args.jobs),
+                    ]
+                )
+            )
         load_after = os.getloadavg()
-        attempts = json.loads((run_dir / "run.json").read_text())["attempts"]
+        seq_s, job_s = min(seq_times), min(job_times)
         seq_ok = complete(project, new, work / "sequential")
         job_ok = complete(project, new, work / "local_jobs")
         report = {
@@ -111,21 +134,21 @@ def main(argv: list[str] | None = None) -> dict:
             "jobs_at_once": args.jobs,
             "load_average_1_5_15": {
                 "before": [round(x, 2) for x in load_before],
-                "between": [round(x, 2) for x in load_between],
                 "after": [round(x, 2) for x in load_after],
             },
+            "repeat": args.repeat,
             "sequential": {
                 "seconds": round(seq_s, 2),
+                "all_seconds": [round(t, 2) for t in seq_times],
                 "frames_per_s": round(frames / seq_s, 1),
-                "statuses": [r.status for r in seq_results],
                 "complete": sum(seq_ok),
             },
             "local_executor": {
                 "seconds": round(job_s, 2),
+                "all_seconds": [round(t, 2) for t in job_times],
                 "frames_per_s": round(frames / job_s, 1),
-                "statuses": [r.status for r in job_results],
+                "statuses": statuses(project),
                 "complete": sum(job_ok),
-                "attempts": max(a["attempt"] for a in attempts),
             },
             "speedup": round(seq_s / job_s, 3),
             "frames_equal_fraction": round(

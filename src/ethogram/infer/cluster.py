@@ -260,7 +260,7 @@ def predict_on_cluster(
     jobs_at_once: int | None = None,
     wait: bool = True,
     progress: bool = True,
-    poll_s: float = 1.0,
+    poll_s: float = 0.5,
     submitit_executor=None,
 ) -> tuple[Path, list[VideoResult]]:
     """Predict videos with a submitit job array; the same chain as :func:`predict`.
@@ -343,7 +343,7 @@ def wait_for(
     targets: Sequence[VideoTarget],
     jobs_at_once: int,
     progress: bool = True,
-    poll_s: float = 1.0,
+    poll_s: float = 0.5,
 ) -> list[VideoResult]:
     """Wait for a run's jobs with one progress bar; resubmit once what their jobs left undone."""
     from ethogram.progress import progress_bar
@@ -358,6 +358,8 @@ def wait_for(
                 bar.advance(len(finished) - shown)
                 shown = len(finished)
                 bar.status(f"{shown}/{len(targets)} videos")
+            if len(finished) == len(targets):
+                break  # every result is recorded; the jobs' processes only have to exit
             if ended:
                 left = [i for i in range(len(targets)) if i not in finished]
                 attempt = record.latest_attempt(run.run_dir)
