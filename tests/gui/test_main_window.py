@@ -226,6 +226,26 @@ def test_train_and_predict_say_why_they_are_disabled(window):
     assert window.train_action.isEnabled()
 
 
+def test_a_passing_message_replaces_the_reasons_in_the_status_bar_instead_of_overlapping(window):
+    reasons = window._why
+    window.statusBar().clearMessage()
+    assert reasons.isVisible() and "Predict: " in reasons.text()
+    window.open_video("clip1")  # says "clip1: 60 frames" for a few seconds
+    assert window.statusBar().currentMessage() == f"clip1: {N_FRAMES} frames"
+    assert not reasons.isVisible()
+    window.statusBar().clearMessage()  # what the timeout does
+    assert reasons.isVisible()
+
+
+def test_a_message_given_before_the_window_shows_still_hides_the_reasons(qtbot, project):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.open_project(project.root)  # says "clip0: 60 frames" while the window is not shown
+    win.show()
+    qtbot.waitUntil(lambda: not win._why.isVisible(), timeout=2000)
+    assert win.statusBar().currentMessage() == f"clip0: {N_FRAMES} frames"
+
+
 def test_a_video_that_cannot_be_decoded_shows_a_message_not_a_crash(qtbot, project, tmp_path):
     bad = project.video("clip1").video_path
     bad.write_bytes(b"\x00" * 1000)  # the copy in the project is now garbage

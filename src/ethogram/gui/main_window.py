@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -122,7 +129,9 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         self._make_menus()
         self._why = QLabel()
         self._reasons: tuple[str | None, str | None] = ("open a project first",) * 2
-        self.statusBar().addPermanentWidget(self._why)
+        # a normal widget: a passing message replaces it for a few seconds, instead of both
+        # sharing one line
+        self.statusBar().addWidget(self._why, 1)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -320,7 +329,9 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
             self._error(f"shortcuts not saved: {exc}")
 
     # ---- messages ----------------------------------------------------------------------------
-    def _status(self, text: str) -> None:
+    def _status(self, text: str, again: bool = False) -> None:
+        if again:  # Qt ignores a message equal to the one shown
+            self.statusBar().clearMessage()
         self.statusBar().showMessage(text, 6000)
 
     def _error(self, text: str) -> None:
@@ -340,6 +351,12 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         if paths:
             event.acceptProposedAction()
             self.open_dropped(paths)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        message = self.statusBar().currentMessage()
+        if message:  # given before the window showed: again once shown, so it hides the reasons
+            QTimer.singleShot(0, lambda: self._status(message, again=True))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if not self.flush():
