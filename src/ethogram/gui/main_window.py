@@ -329,9 +329,7 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
             self._error(f"shortcuts not saved: {exc}")
 
     # ---- messages ----------------------------------------------------------------------------
-    def _status(self, text: str, again: bool = False) -> None:
-        if again:  # Qt ignores a message equal to the one shown
-            self.statusBar().clearMessage()
+    def _status(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
     def _error(self, text: str) -> None:
@@ -356,7 +354,11 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         super().showEvent(event)
         message = self.statusBar().currentMessage()
         if message:  # given before the window showed: again once shown, so it hides the reasons
-            QTimer.singleShot(0, lambda: self._status(message, again=True))
+            QTimer.singleShot(0, lambda: self._status_again(message))
+
+    def _status_again(self, text: str) -> None:
+        self.statusBar().clearMessage()  # Qt ignores a message equal to the one shown
+        self._status(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if not self.flush():
