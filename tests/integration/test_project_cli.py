@@ -42,6 +42,10 @@ def test_new_add_info_flow(tmp_path):
     row_a = next(line for line in result.stdout.splitlines() if "│ a " in line)
     cells = [c.strip() for c in row_a.split("│") if c.strip()]
     assert cells == ["a", "20", "30.00", "100%", "17", "3", "0"]
+    row_bouts = next(line for line in result.stdout.splitlines() if "│ bouts " in line)
+    assert [c.strip() for c in row_bouts.split("│") if c.strip()] == ["bouts", "1", "0"]
+    words = " ".join(result.stdout.split())  # the note may wrap
+    assert "few labeled bouts of groom (1 bouts, 3 frames), rear (0 bouts, 0 frames)" in words
 
 
 def test_add_with_explicit_labels_in_order(tmp_path):

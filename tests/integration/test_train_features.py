@@ -55,9 +55,10 @@ def tiny_project(tmp_path_factory):
     return make_tiny_project(tmp_path_factory.mktemp("features"))
 
 
-def test_training_reduces_loss_and_writes_model_folder(tiny_project):
+def test_training_reduces_loss_and_writes_model_folder(tiny_project, caplog):
     settings = tiny_project.settings("fast", TINY)
-    model_dir = train_features(tiny_project, settings, progress=False)
+    with caplog.at_level(logging.WARNING, logger="ethogram"):
+        model_dir = train_features(tiny_project, settings, progress=False)
     assert model_dir.parent == tiny_project.models_dir and "_features_" in model_dir.name
     for name in ("config.yaml", "split.yaml", "checkpoint.pt", "best.pt", "metrics.json"):
         assert (model_dir / name).is_file(), name
@@ -74,6 +75,18 @@ def test_training_reduces_loss_and_writes_model_folder(tiny_project):
     val_labels = [tiny_project.read_labels(s).values for s in metrics["split"]["val"]]
     assert metrics["thin_validation_behaviors"] == thin_behaviors(val_labels, SAMPLE_BEHAVIORS)
     assert metrics["thin_validation_behaviors"]  # 72-frame videos: too little of something
+    from ethogram.label_counts import count_bouts
+
+    used = [
+        tiny_project.read_labels(s).values
+        for s in metrics["split"]["train"] + metrics["split"]["val"]
+    ]
+    assert metrics["labeled_bouts"] == count_bouts(used, SAMPLE_BEHAVIORS)
+    assert sum(c["bouts"] for c in metrics["labeled_bouts"].values()) > 0
+    few = [name for name, c in metrics["labeled_bouts"].items() if c["bouts"] < 10]
+    assert few  # 72-frame videos: a few bouts of each behavior at most
+    warned = [r.getMessage() for r in caplog.records if "few labeled bouts" in r.getMessage()]
+    assert len(warned) == 1 and all(name in warned[0] for name in few)
     split = yaml.safe_load((model_dir / "split.yaml").read_text())
     assert sorted(split["train"] + split["val"] + split["test"]) == ["vid0", "vid1", "vid2"]
     assert split["val"] and not set(split["train"]) & set(split["val"])

@@ -89,13 +89,14 @@ def remove(
 def info(
     project_path: Path = typer.Argument(..., metavar="PROJECT", help="Project folder."),
 ) -> None:
-    """Show a project's videos, frames, fps, labeled fraction and frames per behavior.
+    """Show a project's videos, frames, fps, labeled fraction, and frames and bouts per behavior.
 
     Example: ethogram info mice_project
     """
     from rich.table import Table
 
     from ethogram.cli.console import output_console
+    from ethogram.label_counts import count_bouts, few_bouts, few_bouts_message
     from ethogram.project import Project
 
     project = Project.open(project_path)
@@ -105,6 +106,7 @@ def info(
         table.add_column(column, justify="left" if column == "video" else "right")
     totals = {b: 0 for b in behaviors}
     total_frames = total_labeled = 0
+    label_arrays = []
     for record in project.videos:
         try:
             meta = record.info()
@@ -117,6 +119,7 @@ def info(
         if labels is None:
             table.add_row(record.stem, str(frames), fps, "0%", *["-"] * len(behaviors))
             continue
+        label_arrays.append(labels.values)
         labeled = labels.labeled_mask
         total_labeled += int(labeled.sum())
         counts = (labels.values[labeled] == 1).sum(axis=0)
@@ -133,8 +136,13 @@ def info(
     table.add_row(
         "total", str(total_frames), "", fraction, *[str(totals[b]) for b in behaviors], style="bold"
     )
+    bouts = count_bouts(label_arrays, behaviors)
+    table.add_row("bouts", "", "", "", "", *[str(bouts[b]["bouts"]) for b in behaviors[1:]])
     console = output_console()
     console.print(table)
+    few = few_bouts(bouts)
+    if label_arrays and few:
+        console.print(f"Note: {few_bouts_message(few)}", markup=False)
     console.print(f"Preset: {project.preset}   Models: {len(project.model_dirs())}")
 
 

@@ -36,6 +36,7 @@ from ethogram.data.animal_crop import resolve_crop
 from ethogram.data.clips import ClipSampler, LabeledVideo
 from ethogram.data.preprocess import prepare_video
 from ethogram.errors import ModelError, ProjectError
+from ethogram.label_counts import count_bouts, few_bouts, few_bouts_message
 from ethogram.models.build import build_feature_model
 from ethogram.models.checkpoint import load_training_checkpoint, save_checkpoint
 from ethogram.models.device import choose_device
@@ -144,6 +145,10 @@ def train_features(
     with dist.main_first():  # rank 0 fills the caches, the other ranks then read them
         videos = _load_videos(project, split_stems(split), settings, progress, backgrounds)
     parts = split.feature_videos(videos, feat.n_rgb, feat.n_flows)
+    test_stems = set(split.stems("test"))
+    labeled_bouts = count_bouts([v.labels for v in videos if v.stem not in test_stems], class_names)
+    if dist.is_main and few_bouts(labeled_bouts):
+        logger.warning(few_bouts_message(few_bouts(labeled_bouts)))
     if not parts["val"]:
         logger.warning("no validation video: validating on the training videos (optimistic)")
     train = ClipSampler(parts["train"], feat.n_rgb, feat.n_flows)
@@ -161,6 +166,7 @@ def train_features(
     )
     header = {"stage": "features", "class_names": class_names, "split": split.videos,
               "split_note": split.reason, "validation": split.summary(),
+              "labeled_bouts": labeled_bouts,
               "arch": feat.arch, "flow_arch": feat.flow_arch,
               "pos_weight": trainer.pos_weight.cpu().tolist(),
               "exclusive": exclusive}  # fmt: skip
@@ -185,7 +191,6 @@ def train_features(
     if dist.is_main:
         _finish(model_dir, trainer, result, header, test, preprocess_s, started)
     if settings.train.refit and parts["val"]:
-        test_stems = set(split.stems("test"))
         every = [v for v in videos if v.stem not in test_stems]
         epochs = len(trainer.schedule)
         if settings.train.keep == "best" and result.best_epoch >= 0:

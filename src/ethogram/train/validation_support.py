@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ethogram.bouts import find_bouts
+from ethogram.label_counts import count_bouts
 
 MIN_BOUTS = 2
 MIN_FRAMES = 30
@@ -50,19 +50,11 @@ def thin_behaviors(
     dict
         behavior -> ``{"bouts": n, "frames": m}``, for the behaviors below either minimum.
     """
-    names = list(class_names)
-    bouts = np.zeros(len(names), np.int64)
-    frames = np.zeros(len(names), np.int64)
-    for values in label_arrays:
-        arr = np.asarray(values)
-        for k in range(1, len(names)):
-            present = arr[:, k] == 1
-            frames[k] += int(present.sum())
-            bouts[k] += len(find_bouts(present))
+    counts = count_bouts(label_arrays, class_names)
     return {
-        names[k]: {"bouts": int(bouts[k]), "frames": int(frames[k])}
-        for k in range(1, len(names))
-        if bouts[k] < min_bouts or frames[k] < min_frames
+        name: {"bouts": c["bouts"], "frames": c["frames"]}
+        for name, c in counts.items()
+        if c["bouts"] < min_bouts or c["frames"] < min_frames
     }
 
 
