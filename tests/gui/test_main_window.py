@@ -432,3 +432,31 @@ def test_dropping_a_project_folder_opens_it(window, tmp_path):
     _drop(window, [other.root])
     assert window.project.root == other.root
     assert window.video_list.stems == ["o"] and window.stem == "o"
+
+
+def test_labeled_bouts_are_counted_over_saved_files_and_follow_unsaved_edits(
+    qtbot, project, tmp_path
+):
+    other = np.zeros((N_FRAMES, 3), np.int8)
+    other[:, 0] = 1
+    other[10:20], other[30:40] = [0, 1, 0], [0, 1, 0]  # two groom bouts in clip1, saved
+    project.write_labels("clip1", other)
+    win = MainWindow(keymap_path=tmp_path / "shortcuts.yaml")
+    qtbot.addWidget(win)
+    assert win.open_project(project.root)
+    summary = win.bout_summary
+    assert summary.totals["groom"] == {"bouts": 2, "frames": 20, "videos": 1}
+    assert summary.totals["rear"]["bouts"] == 0
+    assert "groom&nbsp;2" in summary.text() and "label more" in summary.text()
+    win.paint(2, 0, 5, 1)  # a rear bout in the open video, not saved yet
+    win.paint(1, 10, 15, 1)
+    assert summary.totals["rear"] == {"bouts": 1, "frames": 5, "videos": 1}
+    assert summary.totals["groom"]["bouts"] == 3
+    win.undo()
+    assert summary.totals["groom"]["bouts"] == 2
+    assert win.add_behavior("scratch")  # a new behavior: counted from the files again
+    assert summary.totals["scratch"]["bouts"] == 0 and summary.totals["rear"]["bouts"] == 1
+
+
+def test_bout_counts_say_none_yet_without_labels(window):
+    assert window.bout_summary.text() == "Labeled bouts: none yet"

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ethogram.errors import EthogramError
+from ethogram.gui.bout_summary import BoutSummary
 from ethogram.gui.dialogs import HelpDialog, ShortcutsDialog
 from ethogram.gui.ethogram_view import EthogramView
 from ethogram.gui.job_panel import JobPanel
@@ -118,7 +119,15 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         self.jobs = JobPanel()
         self.jobs.job_started.connect(lambda _title: self._show_job_reasons())
         self.jobs.job_ended.connect(lambda _title, _how: self._after_job())
-        self._dock("Videos", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.bout_summary = BoutSummary()
+        self.video_list.filled.connect(lambda: self.bout_summary.reset(self.project))
+        videos = QWidget()
+        videos_layout = QVBoxLayout(videos)
+        videos_layout.setContentsMargins(0, 0, 0, 0)
+        videos_layout.setSpacing(0)
+        videos_layout.addWidget(self.video_list, 1)
+        videos_layout.addWidget(self.bout_summary)
+        self._dock("Videos", videos, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Review", self.review, Qt.DockWidgetArea.LeftDockWidgetArea)
         jobs_dock = self._dock(
             "Train and predict", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea

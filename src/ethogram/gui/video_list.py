@@ -21,9 +21,11 @@ def labeled_fraction(project, stem: str) -> tuple[str, str]:
 
 
 class VideoList(QTableWidget):
-    """Table of videos; emits ``video_selected(stem)`` when the user picks one."""
+    """Table of videos; emits ``video_selected(stem)`` when the user picks one, ``filled`` when
+    it has listed a project's videos again."""
 
     video_selected = Signal(str)
+    filled = Signal()
     COLUMNS = ("Video", "Labeled", "Predicted")
 
     def __init__(self, parent=None) -> None:
@@ -57,6 +59,7 @@ class VideoList(QTableWidget):
             self.setItem(row, 0, QTableWidgetItem(record.stem))
             self.update_row(project, record.stem)
         self._quiet = False
+        self.filled.emit()
 
     def update_row(self, project, stem: str, fraction: float | None = None) -> None:
         """Refresh one video's columns (``fraction``: labeled fraction already known)."""

@@ -112,6 +112,7 @@ class LabelingMixin:
         if doc is None:
             return
         self.ethogram.set_labels(doc.values)
+        self.bout_summary.set_video(self.stem, doc.values)
         if self._reasons[0] is not None:
             self._show_job_reasons()
         if doc.dirty and not self._autosave.isActive():
@@ -194,6 +195,7 @@ class LabelingMixin:
     def _behaviors_changed(self) -> None:
         stem, frame = self.stem, self.player.index
         self.ethogram.set_behaviors(self.project.behaviors)
+        self.bout_summary.reset(self.project)
         self._fit_ethogram()
         self._bind_behavior_keys()
         if stem is not None:
