@@ -26,7 +26,13 @@ from ethogram.bouts import find_bouts
 MIN_TRAINING_BOUTS = 10
 """Fewer labeled bouts than this, and a behavior is often missed on new videos (see above)."""
 
-__all__ = ["MIN_TRAINING_BOUTS", "count_bouts", "few_bouts", "few_bouts_message"]
+__all__ = [
+    "MIN_TRAINING_BOUTS",
+    "count_bouts",
+    "describe_counts",
+    "few_bouts",
+    "few_bouts_message",
+]
 
 
 def count_bouts(
@@ -70,6 +76,13 @@ def few_bouts(
     return {name: c for name, c in counts.items() if c["bouts"] < min_bouts}
 
 
+def describe_counts(counts: dict[str, dict[str, int]]) -> str:
+    """``"rear (5 bouts, 183 frames), groom (1 bouts, 12 frames)"`` for messages."""
+    return ", ".join(
+        f"{name} ({c['bouts']} bouts, {c['frames']} frames)" for name, c in counts.items()
+    )
+
+
 def few_bouts_message(few: dict[str, dict[str, int]], min_bouts: int = MIN_TRAINING_BOUTS) -> str:
     """One warning naming the behaviors of :func:`few_bouts` ('' when there are none).
 
@@ -77,9 +90,8 @@ def few_bouts_message(few: dict[str, dict[str, int]], min_bouts: int = MIN_TRAIN
     """
     if not few:
         return ""
-    parts = [f"{name} ({c['bouts']} bouts, {c['frames']} frames)" for name, c in few.items()]
     return (
-        f"few labeled bouts of {', '.join(parts)}: a behavior learned from fewer than "
+        f"few labeled bouts of {describe_counts(few)}: a behavior learned from fewer than "
         f"{min_bouts} bouts is often missed on new videos. Label more bouts of it, in as many "
         "videos as you can."
     )

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ethogram.label_counts import count_bouts
+from ethogram.label_counts import count_bouts, describe_counts
 
 MIN_BOUTS = 2
 MIN_FRAMES = 30
@@ -65,9 +65,8 @@ def thin_behaviors_message(thin: dict[str, dict[str, int]], videos: Sequence[str
     """
     if not thin:
         return ""
-    parts = [f"{name} ({c['bouts']} bouts, {c['frames']} frames)" for name, c in thin.items()]
     return (
-        f"thresholds chosen on little validation data for {', '.join(parts)} in "
+        f"thresholds chosen on little validation data for {describe_counts(thin)} in "
         f"{', '.join(videos)}; they may not carry over to other videos. Label more of these "
         "behaviors, or add videos that show them."
     )
