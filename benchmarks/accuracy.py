@@ -21,8 +21,9 @@ sequence models with those overrides, and scores their chains beside the configu
 Prints one JSON object (and writes it to ``--out`` after every trained configuration, so a
 stopped run keeps what it finished): per style and configuration, the macro F1 without
 background (features alone and the whole chain), per-behavior F1, segmental F1@50, edit score,
-the rarest behavior's F1, the split the training used, and the wall-clock time of each training
-stage; then per configuration a summary over the held-out and the choosing styles.
+the rarest behavior's F1, the split the training used and its labeled bouts per behavior, and
+the wall-clock time of each training stage; then per configuration a summary over the held-out
+and the choosing styles.
 
     python benchmarks/accuracy.py                        # every benchmark style, fast preset
     python benchmarks/accuracy.py --styles held_out --out runs/heldout.json
@@ -97,11 +98,11 @@ def _targets(features_f1: float, chain: dict) -> dict[str, bool]:
 
 
 def _split_info(model_dir: Path) -> dict:
-    """What the feature stage's metrics.json says about its split (and refit)."""
+    """What the feature stage's metrics.json says about its split, labeled bouts and refit."""
     from ethogram.models.folder import metrics_or_empty
 
     metrics = metrics_or_empty(model_dir)
-    keys = ("split", "split_note", "validation", "refit")
+    keys = ("split", "split_note", "validation", "labeled_bouts", "refit")
     return {key: metrics[key] for key in keys if key in metrics}
 
 
