@@ -3,8 +3,8 @@
 A behavior is learned from its bouts (:mod:`ethogram.label_counts`): the line shows each
 behavior's count as the user labels, with those below
 :data:`~ethogram.label_counts.MIN_TRAINING_BOUTS` in red, so it is plain what to label next.
-The saved label files are read when the project is (re)listed; the open video's counts follow
-its unsaved edits.
+It counts the label tables the video list read when it listed the project; the open video's
+counts follow its unsaved edits.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from ethogram.errors import EthogramError
 from ethogram.label_counts import MIN_TRAINING_BOUTS, count_bouts, few_bouts
 
 FEW_COLOR = "#c62828"
@@ -41,17 +40,15 @@ class BoutSummary(QLabel):
         self.totals: dict[str, dict[str, int]] = {}
         self._show()
 
-    def reset(self, project) -> None:
-        """Count the bouts of every saved label file of ``project`` (None: clear)."""
+    def reset(self, project, tables: dict) -> None:
+        """Count the bouts of ``tables`` (stem -> label table, as the video list read them) for
+        ``project``'s behaviors (None: clear)."""
         self._names = list(project.behaviors) if project is not None else []
-        self._per_video = {}
-        for record in project.labeled_videos() if project is not None else []:
-            try:
-                table = project.read_labels(record.stem)
-            except EthogramError:  # the video list shows the error
-                continue
-            if table is not None and list(table.behaviors) == self._names:
-                self._per_video[record.stem] = count_bouts([table.values], self._names)
+        self._per_video = {
+            stem: count_bouts([table.values], self._names)
+            for stem, table in tables.items()
+            if list(table.behaviors) == self._names
+        }
         self._show()
 
     def set_video(self, stem: str, values: np.ndarray) -> None:

@@ -120,7 +120,7 @@ class MainWindow(ProjectsMixin, LabelingMixin, ReviewMixin, JobsMixin, QMainWind
         self.jobs.job_started.connect(lambda _title: self._show_job_reasons())
         self.jobs.job_ended.connect(lambda _title, _how: self._after_job())
         self.bout_summary = BoutSummary()
-        self.video_list.filled.connect(lambda: self.bout_summary.reset(self.project))
+        self.video_list.filled.connect(lambda tables: self.bout_summary.reset(self.project, tables))
         videos = QWidget()
         videos_layout = QVBoxLayout(videos)
         videos_layout.setContentsMargins(0, 0, 0, 0)

@@ -195,7 +195,7 @@ class LabelingMixin:
     def _behaviors_changed(self) -> None:
         stem, frame = self.stem, self.player.index
         self.ethogram.set_behaviors(self.project.behaviors)
-        self.bout_summary.reset(self.project)
+        self.video_list.fill(self.project)  # the label files have new columns: count them again
         self._fit_ethogram()
         self._bind_behavior_keys()
         if stem is not None:

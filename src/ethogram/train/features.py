@@ -147,8 +147,8 @@ def train_features(
     parts = split.feature_videos(videos, feat.n_rgb, feat.n_flows)
     test_stems = set(split.stems("test"))
     labeled_bouts = count_bouts([v.labels for v in videos if v.stem not in test_stems], class_names)
-    if dist.is_main and few_bouts(labeled_bouts):
-        logger.warning(few_bouts_message(few_bouts(labeled_bouts)))
+    if dist.is_main and (few := few_bouts(labeled_bouts)):
+        logger.warning(few_bouts_message(few))
     if not parts["val"]:
         logger.warning("no validation video: validating on the training videos (optimistic)")
     train = ClipSampler(parts["train"], feat.n_rgb, feat.n_flows)
