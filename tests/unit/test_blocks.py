@@ -72,6 +72,21 @@ def test_blocks_hold_the_fraction_apart_from_each_other_with_the_rare_behavior_i
     assert 0.1 * rare_total <= rare_in_val <= 0.35 * rare_total
 
 
+def test_a_video_labeled_in_part_validates_on_its_labeled_frames():
+    full = _sample_labels(1, 2400)["v0"]
+    part = full.copy()
+    part[1400:] = -1  # the user labeled the first 1400 frames
+    part[:100] = -1  # and skipped the first 100
+    reach = clip_reach(1, 10)
+    for seed in range(5):
+        blocks = choose_blocks({"v0": part}, 0.2, 150, reach, seed=seed)["v0"]
+        assert blocks and all(100 <= s and e <= 1400 for s, e in blocks)
+        assert sum(e - s for s, e in blocks) == pytest.approx(0.2 * 1300, abs=2)
+    # a video labeled throughout: the blocks span all of it, as before
+    assert choose_blocks({"v0": full}, 0.2, 150, reach, seed=0)["v0"][-1][1] > 1400
+    assert choose_blocks({"v0": -np.ones_like(full)}, 0.2, 150, reach) == {"v0": []}
+
+
 def test_short_videos_get_no_blocks():
     labels = {"short": np.eye(3, dtype=np.int8)[np.zeros(100, int)]}
     assert choose_blocks(labels, 0.2, 150, (5, 5)) == {"short": []}

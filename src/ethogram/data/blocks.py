@@ -119,8 +119,10 @@ def choose_blocks(
     Returns
     -------
     dict
-        Video name -> sorted blocks; a video too short for a block of ``MIN_BLOCK_FRAMES`` frames
-        with training frames on either side gets none (it trains only).
+        Video name -> sorted blocks, between the video's first and last labeled frames (a video
+        labeled in part holds out ``fraction`` of its labeled frames); a video too short for a
+        block of ``MIN_BLOCK_FRAMES`` frames with training frames on either side, or without
+        labels, gets none (it trains only).
     """
     rng = np.random.default_rng([int(seed), 4099])
     gap = 2 * max(reach) + 1
@@ -130,12 +132,18 @@ def choose_blocks(
     for name in names:
         labels = np.asarray(label_arrays[name])
         totals = totals + _counts(labels, None)  # of the videos so far: the greedy's target
-        n = len(labels)
-        k = max(1, int(round(fraction * n / max(int(block_frames), 1))))
-        length = int(round(fraction * n / k))
+        # blocks lie between the first and the last labeled frame and hold ``fraction`` of the
+        # labeled frames (a video labeled in part: its unlabeled frames validate nothing)
+        labeled = np.flatnonzero((labels >= 0).all(axis=1))
+        if labeled.size == 0:
+            out[name] = []
+            continue
+        first, n = int(labeled[0]), int(labeled[-1]) + 1 - int(labeled[0])
+        k = max(1, int(round(fraction * labeled.size / max(int(block_frames), 1))))
+        length = int(round(fraction * labeled.size / k))
         while k > 1 and length < MIN_BLOCK_FRAMES:
             k -= 1
-            length = int(round(fraction * n / k))
+            length = int(round(fraction * labeled.size / k))
         if length < MIN_BLOCK_FRAMES or n - k * length < 2 * gap:
             out[name] = []
             continue
@@ -144,7 +152,7 @@ def choose_blocks(
             starts = _placements(n - 2 * gap, k, length, gap, rng)
             if starts is None:
                 break
-            blocks = [(int(s) + gap, int(s) + gap + length) for s in starts]
+            blocks = [(first + int(s) + gap, first + int(s) + gap + length) for s in starts]
             counts = _counts(labels, blocks)
             cost = _cost(taken + counts, totals, fraction)
             if cost < best_cost:
