@@ -42,7 +42,8 @@ COMPARED = TINY + [
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return make_tiny_project(tmp_path_factory.mktemp("ddp"), n_videos=4, n_frames=150)
+    # 158 frames, 150 labeled: each video holds a 30-frame validation block
+    return make_tiny_project(tmp_path_factory.mktemp("ddp"), n_videos=4, n_frames=158)
 
 
 @pytest.fixture(scope="module")
