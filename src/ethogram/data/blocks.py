@@ -106,7 +106,7 @@ def choose_blocks(
     label_arrays
         Video name -> labels (T, K) of 1/0/-1.
     fraction
-        Share of each video's frames to hold out.
+        Share of each video's labeled frames to hold out.
     block_frames
         Wanted block length; each video gets ``round(fraction * T / block_frames)`` blocks (at
         least 1), of equal length, so that they hold ``fraction`` of its frames.

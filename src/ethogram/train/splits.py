@@ -181,8 +181,8 @@ def choose_training_split(
                            reach, settings.seed)  # fmt: skip
     with_blocks = sorted(s for s in stems if blocks.get(s))
     if not with_blocks:
-        return _by_video(project, stems, settings, "the videos are too short for validation "
-                         "blocks inside them")  # fmt: skip
+        return _by_video(project, stems, settings, "the videos' labeled parts are too short "
+                         "for validation blocks inside them")  # fmt: skip
     why = (
         f"only {n} labeled video{'s' if n != 1 else ''}: a split by video would train on "
         f"{len(split_videos(stems, tr.split, settings.seed)[0]['train'])} of them"
@@ -191,7 +191,8 @@ def choose_training_split(
     )
     reason = (
         f"validation on blocks inside every labeled video ({why}): "
-        f"{len(with_blocks)} videos hold out {tr.block_fraction:.0%} of their frames "
+        f"{len(with_blocks)} video{'s hold' if len(with_blocks) != 1 else ' holds'} out "
+        f"{tr.block_fraction:.0%} of the labeled frames "
         f"({sum(len(b) for b in blocks.values())} blocks), all {n} train on the rest; "
         "no test videos (train.validation=videos splits by video)"
     )
