@@ -108,8 +108,9 @@ def choose_blocks(
     fraction
         Share of each video's labeled frames to hold out.
     block_frames
-        Wanted block length; each video gets ``round(fraction * T / block_frames)`` blocks (at
-        least 1), of equal length, so that they hold ``fraction`` of its frames.
+        Wanted block length; each video gets ``round(fraction * L / block_frames)`` blocks (at
+        least 1; ``L`` its labeled frames), of equal length, so that they hold ``fraction`` of
+        its labeled frames.
     reach
         A clip's reach (:func:`clip_reach`); blocks are at least twice the larger of the two
         apart, so that some training frames lie between them.
